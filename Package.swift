@@ -1,0 +1,149 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "trellis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "trellis-api", targets: ["trellis-api"]),
+        .executable(name: "trellis-worker", targets: ["trellis-worker"]),
+        .executable(name: "trellis-scheduler", targets: ["trellis-scheduler"]),
+        .executable(name: "trellis", targets: ["trellis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Pure: values and rules only. No NIO, no database, no clock reads.
+        .target(name: "TrellisDomain", swiftSettings: swift6),
+        .target(
+            name: "TrellisQueue",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "TrellisStore",
+            dependencies: [
+                "TrellisDomain", "CLibPQ",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "TrellisJobs",
+            dependencies: [
+                "TrellisDomain", "TrellisStore", "TrellisQueue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swift6
+        ),
+        .target(
+            name: "TrellisHTTP",
+            dependencies: [
+                "TrellisDomain", "TrellisStore", "TrellisQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swift6
+        ),
+        // One bootstrap shared by every executable: configuration, logging, the database client.
+        .target(
+            name: "TrellisBootstrap",
+            dependencies: [
+                "TrellisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swift6
+        ),
+        .executableTarget(
+            name: "trellis-api",
+            dependencies: ["TrellisBootstrap", "TrellisHTTP"],
+            swiftSettings: swift6
+        ),
+        .executableTarget(
+            name: "trellis-worker",
+            dependencies: [
+                "TrellisBootstrap", "TrellisJobs",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swift6
+        ),
+        .executableTarget(
+            name: "trellis-scheduler",
+            dependencies: [
+                "TrellisBootstrap", "TrellisJobs",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swift6
+        ),
+        .executableTarget(
+            name: "trellis",
+            dependencies: [
+                "TrellisBootstrap", "TrellisHTTP", "TrellisJobs",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swift6
+        ),
+        // Test support: a pool of real PostgreSQL databases, each suite on a fresh copy of a migrated template.
+        .target(
+            name: "TrellisTestSupport",
+            dependencies: [
+                "TrellisStore", "TrellisBootstrap",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .testTarget(name: "TrellisDomainTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
+        .testTarget(
+            name: "TrellisStoreTests",
+            dependencies: ["TrellisStore", "TrellisTestSupport", "TrellisBootstrap"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "TrellisQueueTests",
+            dependencies: ["TrellisQueue", "TrellisJobs", "TrellisTestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "TrellisHTTPTests",
+            dependencies: [
+                "TrellisHTTP", "TrellisTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swift6
+        ),
+    ]
+)

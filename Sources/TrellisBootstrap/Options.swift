@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import TrellisStore
+
+/// A flag wins over its environment variable, which wins over the default.
+public func setting<T: LosslessStringConvertible>(_ flag: T?, env name: String, default fallback: T) throws -> T {
+    if let flag { return flag }
+    if let raw = ProcessInfo.processInfo.environment[name], !raw.isEmpty {
+        guard let value = T(raw) else { throw ValidationError("environment variable \(name)=\(raw) is not valid") }
+        return value
+    }
+    return fallback
+}
+
+public func setting(_ flag: String?, env name: String) -> String? {
+    flag ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// Options every executable shares.
+public struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "libpq connection string, URI or key=value (env: DATABASE_URL; PG* variables and ~/.pgpass apply)")
+    public var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env: LOG_LEVEL)")
+    public var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "json or text (env: LOG_FORMAT)")
+    public var logFormat: String?
+
+    @Option(name: .customLong("db-pool-size"), help: "maximum database connections (env: DB_POOL_SIZE)")
+    public var poolSize: Int?
+
+    public init() {}
+
+    public func bootstrapLogging() throws {
+        let levelName = setting(logLevel, env: "LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level \(levelName)") }
+        LogSetup.bootstrap(level: level, format: setting(logFormat, env: "LOG_FORMAT"))
+    }
+
+    /// Parsed by libpq; a bad string is refused here, at start-up, with libpq's own message.
+    public func connectionSettings() throws -> ConnectionSettings {
+        do {
+            return try ConnectionSettings.parse(setting(databaseURL, env: "DATABASE_URL"))
+        } catch let error as ConnectionSettings.InvalidConnectionString {
+            throw ValidationError(error.description)
+        }
+    }
+
+    public func makeClient(logger: Logger) throws -> PostgresClient {
+        let size = try setting(poolSize, env: "DB_POOL_SIZE", default: 10)
+        return PostgresClient(configuration: try connectionSettings().clientConfiguration(maximumConnections: size), backgroundLogger: logger)
+    }
+}

@@ -1,0 +1,47 @@
+/// How much of a person an assignment takes.
+public enum Allocation: Sendable, Hashable {
+    /// Percent of the person's weekly capacity.
+    case percent(Double)
+    /// Fixed hours a week.
+    case hoursPerWeek(Double)
+
+    /// Hours in a full working week for a person of that capacity.
+    public func weeklyHours(capacity: Double) -> Double {
+        switch self {
+        case .percent(let p): return capacity * p / 100
+        case .hoursPerWeek(let h): return h
+        }
+    }
+}
+
+/// A hard assignment is committed; a soft one is tentative (a pitch, a maybe) and is shown apart.
+public enum Commitment: String, Sendable, Codable, CaseIterable {
+    case hard, soft
+}
+
+/// A person holding a role for a client at an allocation between two dates.
+public struct AssignmentDraft: Sendable, Hashable {
+    public var allocation: Allocation
+    public var startsOn: CivilDate
+    public var endsOn: CivilDate
+    public var commitment: Commitment
+
+    public init(allocation: Allocation, startsOn: CivilDate, endsOn: CivilDate, commitment: Commitment) {
+        self.allocation = allocation
+        self.startsOn = startsOn
+        self.endsOn = endsOn
+        self.commitment = commitment
+    }
+
+    public func validate() throws(ValidationError) {
+        var errors = FieldErrors()
+        switch allocation {
+        case .percent(let p):
+            if !p.isFinite || p <= 0 || p > 100 { errors.add("allocation.percent", "must be more than 0 and at most 100") }
+        case .hoursPerWeek(let h):
+            if !h.isFinite || h <= 0 || h > 80 { errors.add("allocation.hoursPerWeek", "must be more than 0 and at most 80") }
+        }
+        if endsOn < startsOn { errors.add("endsOn", "must not be before startsOn") }
+        try errors.check()
+    }
+}

@@ -1,0 +1,26 @@
+import struct Foundation.UUID
+
+/// Typed identifiers, so a member id can never be passed where a client id is expected.
+public struct AgencyID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+    public var description: String { rawValue.uuidString.lowercased() }
+    public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+}
+
+public struct MemberID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+    public var description: String { rawValue.uuidString.lowercased() }
+    public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+}
+
+public struct ClientID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+    public var description: String { rawValue.uuidString.lowercased() }
+    public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import NIOPosix
+import TrellisDomain
+import TrellisStore
+
+/// Sign-in, the current principal, and API tokens.
+struct AccountRoutes {
+    let database: TenantDatabase
+    let credentials: CredentialStore
+    let people: PeopleStore
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/v1/auth/login", use: login)
+        router.post("/v1/auth/logout", use: logout)
+        router.get("/v1/me", use: me)
+        router.get("/v1/tokens", use: listTokens)
+        router.post("/v1/tokens", use: createToken)
+        router.post("/v1/tokens/{tokenId}/revoke", use: revokeToken)
+    }
+
+    struct Me: Codable, Sendable {
+        var agency: AgencyRecord
+        var member: MemberRecord
+        var csrfToken: String?
+    }
+
+    /// Email and password (bcrypt) → an HttpOnly session cookie, plus the CSRF token that forms echo.
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["agency", "email", "password"])
+        let agency = reader.string("agency", required: true, maxLength: 63)
+        let email = reader.string("email", required: true, maxLength: 254)
+        let password = reader.string("password", required: true, maxLength: 200)
+        try reader.check()
+        guard let agency, let email, let password else { throw Problem(.malformedRequest) }
+        let credentials = self.credentials
+        let candidate = try await database.withSystem { try await credentials.loginCandidate(agencySlug: agency, email: email, on: $0) }
+        // Verify even when nobody matched, so timing does not tell which emails exist.
+        let hash = candidate?.passwordHash ?? "$2b$10$abcdefghijklmnopqrstuu5Nwp0Adbt4bCPnSMCeKg0fXLg8rSkgq"
+        let valid = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard valid, let candidate else { throw Problem(.unauthenticated, detail: "unknown agency, email or password") }
+        let session = try await database.withTenant(candidate.agency) {
+            try await credentials.createSession(agency: candidate.agency, member: candidate.member, lifetime: .seconds(12 * 3600), on: $0)
+        }
+        var response = try JSONBody(["csrfToken": session.csrfToken, "expiresAt": ISO8601DateFormatter().string(from: session.expiresAt)])
+            .response(from: request, context: context)
+        response.setCookie(Cookie(
+            name: AuthenticationMiddleware.sessionCookie, value: session.secret, expires: session.expiresAt,
+            path: "/", secure: request.uri.scheme == .https, httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.authenticated()
+        if let secret = request.cookies[AuthenticationMiddleware.sessionCookie]?.value {
+            let credentials = self.credentials
+            try await database.withTenant(principal.agencyID) { try await credentials.deleteSession(secret: secret, on: $0) }
+        }
+        var response = Response(status: .noContent)
+        response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true))
+        return response
+    }
+
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Me> {
+        let principal = try context.authenticated()
+        let credentials = self.credentials, people = self.people
+        let (agency, member) = try await database.withTenant(principal.agencyID) { connection in
+            (try await credentials.currentAgency(on: connection), try await people.member(principal.memberID.rawValue, on: connection))
+        }
+        return JSONBody(Me(agency: agency, member: member, csrfToken: context.sessionCSRFToken))
+    }
+
+    struct CreatedToken: Codable, Sendable {
+        var token: TokenRecord
+        /// Shown this once; only its hash is stored.
+        var secret: String
+    }
+
+    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[TokenRecord]> {
+        let principal = try context.require(.manageTokens)
+        let credentials = self.credentials
+        return JSONBody(try await database.withTenant(principal.agencyID) { try await credentials.listTokens(on: $0) })
+    }
+
+    @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<CreatedToken> {
+        let principal = try context.require(.manageTokens)
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "memberId"])
+        let name = reader.string("name", required: true, maxLength: 100)
+        let member = reader.uuid("memberId")
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
+        try reader.check()
+        guard let name else { throw Problem(.malformedRequest) }
+        let credentials = self.credentials
+        let (record, secret) = try await database.withTenant(principal.agencyID) {
+            try await credentials.createToken(agency: principal.agencyID, member: member ?? principal.memberID.rawValue, name: name, on: $0)
+        }
+        return JSONBody(CreatedToken(token: record, secret: secret), status: .created)
+    }
+
+    @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TokenRecord> {
+        let principal = try context.require(.manageTokens)
+        let id = try context.uuidParameter("tokenId")
+        let credentials = self.credentials
+        return JSONBody(try await database.withTenant(principal.agencyID) { try await credentials.revokeToken(id, on: $0) })
+    }
+}

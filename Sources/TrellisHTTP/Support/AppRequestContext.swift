@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import TrellisDomain
+
+/// Per-request state: who is acting, resolved by `AuthenticationMiddleware`.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+    /// Set when the principal came from a session cookie: unsafe methods must echo it (CSRF).
+    public var sessionCSRFToken: String?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The acting principal, or 401.
+    func authenticated() throws -> Principal {
+        guard let principal else { throw Problem(.unauthenticated, detail: "send a bearer token or sign in") }
+        return principal
+    }
+
+    /// The acting principal if its role may take `action`, else 403.
+    func require(_ action: Action) throws -> Principal {
+        let principal = try authenticated()
+        guard TenantPolicy.allows(principal.role, action) else {
+            throw Problem(.forbidden, detail: "a \(principal.role.rawValue) may not do this")
+        }
+        return principal
+    }
+
+    func uuidParameter(_ name: String) throws -> UUID {
+        // An id that is not a UUID can name nothing: same answer as a missing resource.
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else { throw Problem.notFound(name) }
+        return id
+    }
+}
+
+extension Request {
+    /// The version in `If-Match` (`"3"` or `W/"3"`), if any.
+    func ifMatchVersion() throws -> Int? {
+        guard let raw = headers[.ifMatch] else { return nil }
+        let trimmed = raw.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        guard let version = Int(trimmed) else {
+            throw Problem(.malformedRequest, detail: "If-Match must be an ETag this API returned, like \"3\"")
+        }
+        return version
+    }
+
+    func query(_ name: String) -> String? { uri.queryParameters.get(name) }
+}
+
+/// JSON responses with an ETag for versioned resources.
+struct Versioned<Body: Encodable & Sendable>: ResponseGenerator {
+    var body: Body
+    var version: Int
+    var status: HTTPResponse.Status = .ok
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try JSONBody(body, status: status).response(from: request, context: context)
+        response.headers[.eTag] = "\"\(version)\""
+        return response
+    }
+}
+
+struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator {
+    var body: Body
+    var status: HTTPResponse.Status
+
+    init(_ body: Body, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try Self.encoder.encode(body)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import PostgresNIO
+import TrellisDomain
+
+/// Members (who sign in and hold roles), client contacts, and time off.
+public struct PeopleStore: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    static let memberColumns = """
+        id, email, display_name, role::text, client_id, weekly_capacity_hours::float8, password_hash IS NOT NULL,
+        version::int8, created_at
+        """
+    static let memberConstraints = (
+        unique: ["members_agency_id_email_key": "email"],
+        foreignKeys: ["members_agency_id_client_id_fkey": "clientId"]
+    )
+
+    public func createMember(id: UUID, agency: AgencyID, _ draft: MemberDraft, passwordHash: String?, on connection: PostgresConnection) async throws -> MemberRecord {
+        try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
+            let rows = try await connection.query("""
+                INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, password_hash)
+                VALUES (\(agency.rawValue), \(id), \(draft.email), \(draft.displayName), \(draft.role.rawValue)::member_role,
+                        \(draft.clientID?.rawValue), \(draft.weeklyCapacityHours)::float8::numeric, \(passwordHash))
+                RETURNING \(unescaped: Self.memberColumns)
+                """, logger: logger)
+            return try await Self.oneMember(rows)
+        }
+    }
+
+    public func listMembers(role: MemberRole?, on connection: PostgresConnection) async throws -> [MemberRecord] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.memberColumns) FROM members
+            WHERE (\(role?.rawValue)::member_role IS NULL OR role = \(role?.rawValue)::member_role)
+            ORDER BY display_name, id
+            """, logger: logger)
+        var members: [MemberRecord] = []
+        for try await row in rows { members.append(try Self.decodeMember(row)) }
+        return members
+    }
+
+    public func member(_ id: UUID, on connection: PostgresConnection) async throws -> MemberRecord {
+        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE id = \(id)", logger: logger))
+    }
+
+    public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> MemberRecord {
+        let rows = try await connection.query("SELECT version::int8 FROM members WHERE id = \(id) FOR UPDATE", logger: logger)
+        var current: Int?
+        for try await version in rows.decode(Int.self) { current = version }
+        guard let current else { throw StoreError.notFound("member") }
+        if let expectedVersion, expectedVersion != current { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
+        return try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
+            try await Self.oneMember(try await connection.query("""
+                UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,
+                    client_id = \(draft.clientID?.rawValue), weekly_capacity_hours = \(draft.weeklyCapacityHours)::float8::numeric,
+                    version = version + 1
+                WHERE id = \(id) RETURNING \(unescaped: Self.memberColumns)
+                """, logger: logger))
+        }
+    }
+
+    public func memberID(email: String, on connection: PostgresConnection) async throws -> UUID? {
+        let rows = try await connection.query("SELECT id FROM members WHERE lower(email) = lower(\(email))", logger: logger)
+        for try await id in rows.decode(UUID.self) { return id }
+        return nil
+    }
+
+    public func setPassword(member id: UUID, hash: String, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE id = \(id)", logger: logger)
+    }
+
+    static func oneMember(_ rows: PostgresRowSequence) async throws -> MemberRecord {
+        for try await row in rows { return try decodeMember(row) }
+        throw StoreError.notFound("member")
+    }
+
+    static func decodeMember(_ row: PostgresRow) throws -> MemberRecord {
+        let (id, email, name, role, clientID, capacity, canSignIn, version, createdAt) =
+            try row.decode((UUID, String, String, String, UUID?, Double, Bool, Int, Date).self)
+        return MemberRecord(
+            id: id, email: email, displayName: name, role: MemberRole(rawValue: role) ?? .consultant, clientId: clientID,
+            weeklyCapacityHours: capacity, canSignIn: canSignIn, version: version, createdAt: createdAt)
+    }
+
+    // MARK: Client contacts
+
+    static let contactColumns = "id, client_id, name, email, title, weekly_capacity_hours::float8, created_at"
+
+    public func createContact(id: UUID, agency: AgencyID, _ draft: ContactDraft, on connection: PostgresConnection) async throws -> ContactRecord {
+        try await translatingConstraints(foreignKeys: ["client_contacts_agency_id_client_id_fkey": "clientId"]) {
+            try await Self.oneContact(try await connection.query("""
+                INSERT INTO client_contacts (agency_id, id, client_id, name, email, title, weekly_capacity_hours)
+                VALUES (\(agency.rawValue), \(id), \(draft.clientID.rawValue), \(draft.name), \(draft.email), \(draft.title),
+                        \(draft.weeklyCapacityHours)::float8::numeric)
+                RETURNING \(unescaped: Self.contactColumns)
+                """, logger: logger))
+        }
+    }
+
+    public func listContacts(client: UUID?, on connection: PostgresConnection) async throws -> [ContactRecord] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.contactColumns) FROM client_contacts
+            WHERE (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY name, id
+            """, logger: logger)
+        var contacts: [ContactRecord] = []
+        for try await row in rows { contacts.append(try Self.decodeContact(row)) }
+        return contacts
+    }
+
+    public func contact(_ id: UUID, on connection: PostgresConnection) async throws -> ContactRecord {
+        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE id = \(id)", logger: logger))
+    }
+
+    public func deleteContact(_ id: UUID, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query("DELETE FROM client_contacts WHERE id = \(id) RETURNING id", logger: logger)
+        for try await _ in rows { return }
+        throw StoreError.notFound("contact")
+    }
+
+    static func oneContact(_ rows: PostgresRowSequence) async throws -> ContactRecord {
+        for try await row in rows { return try decodeContact(row) }
+        throw StoreError.notFound("contact")
+    }
+
+    static func decodeContact(_ row: PostgresRow) throws -> ContactRecord {
+        let (id, clientID, name, email, title, capacity, createdAt) =
+            try row.decode((UUID, UUID, String, String?, String?, Double?, Date).self)
+        return ContactRecord(id: id, clientId: clientID, name: name, email: email, title: title, weeklyCapacityHours: capacity, createdAt: createdAt)
+    }
+
+    // MARK: Time off
+
+    public func addTimeOff(id: UUID, agency: AgencyID, member: UUID, _ timeOff: TimeOff, on connection: PostgresConnection) async throws -> TimeOffRecord {
+        try await translatingConstraints(foreignKeys: ["time_off_agency_id_member_id_fkey": "memberId"]) {
+            let rows = try await connection.query("""
+                INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
+                VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.iso)::date, \(timeOff.endsOn.iso)::date, \(timeOff.reason))
+                RETURNING id, member_id, starts_on::text, ends_on::text, reason
+                """, logger: logger)
+            for try await row in rows { return try Self.decodeTimeOff(row) }
+            throw StoreError.notFound("member")
+        }
+    }
+
+    public func timeOff(member: UUID?, on connection: PostgresConnection) async throws -> [TimeOffRecord] {
+        let rows = try await connection.query("""
+            SELECT id, member_id, starts_on::text, ends_on::text, reason FROM time_off
+            WHERE (\(member)::uuid IS NULL OR member_id = \(member)) ORDER BY starts_on, id
+            """, logger: logger)
+        var records: [TimeOffRecord] = []
+        for try await row in rows { records.append(try Self.decodeTimeOff(row)) }
+        return records
+    }
+
+    public func deleteTimeOff(_ id: UUID, member: UUID, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query("DELETE FROM time_off WHERE id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
+        for try await _ in rows { return }
+        throw StoreError.notFound("time off")
+    }
+
+    static func decodeTimeOff(_ row: PostgresRow) throws -> TimeOffRecord {
+        let (id, member, starts, ends, reason) = try row.decode((UUID, UUID, String, String, String?).self)
+        guard let startsOn = CivilDate(iso: starts), let endsOn = CivilDate(iso: ends) else {
+            throw StoreError.invalid(field: "startsOn", message: "unreadable date in database")
+        }
+        return TimeOffRecord(id: id, memberId: member, startsOn: startsOn, endsOn: endsOn, reason: reason)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import TrellisDomain
+
+/// Rows as the API shows them. Field names are the JSON contract (camelCase).
+public struct ClientRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var name: String
+    public var slug: String
+    public var industry: String?
+    public var timeZone: String
+    public var status: ClientStatus
+    public var channels: [Channel]
+    public var goals: [Goal]
+    public var archivedAt: Date?
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public struct MemberRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var email: String
+    public var displayName: String
+    public var role: MemberRole
+    public var clientId: UUID?
+    public var weeklyCapacityHours: Double
+    public var canSignIn: Bool
+    public var version: Int
+    public var createdAt: Date
+}
+
+public struct ContactRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var clientId: UUID
+    public var name: String
+    public var email: String?
+    public var title: String?
+    public var weeklyCapacityHours: Double?
+    public var createdAt: Date
+}
+
+public struct TimeOffRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var memberId: UUID
+    public var startsOn: CivilDate
+    public var endsOn: CivilDate
+    public var reason: String?
+}
+
+public struct RoleRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var key: String
+    public var name: String
+    public var description: String
+    public var builtIn: Bool
+    public var archivedAt: Date?
+}
+
+public struct AllocationRecord: Sendable, Codable, Hashable {
+    /// `percent` or `hoursPerWeek`.
+    public var unit: String
+    public var value: Double
+
+    public var allocation: Allocation? {
+        switch unit {
+        case "percent": return .percent(value)
+        case "hoursPerWeek": return .hoursPerWeek(value)
+        default: return nil
+        }
+    }
+}
+
+public struct AssignmentRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var memberId: UUID
+    public var clientId: UUID
+    public var roleId: UUID
+    public var allocation: AllocationRecord
+    public var startsOn: CivilDate
+    public var endsOn: CivilDate
+    public var commitment: Commitment
+    public var version: Int
+    public var createdAt: Date
+}
+
+public struct TokenRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var memberId: UUID
+    public var name: String
+    public var prefix: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+}
+
+public struct AgencyRecord: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var name: String
+    public var slug: String
+    public var createdAt: Date
+}
+
+/// A page of a keyset-paginated listing; `nextCursor` is nil on the last page.
+public struct Page<Item: Sendable & Codable & Hashable>: Sendable, Codable, Hashable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// An opaque keyset cursor: the (created_at in microseconds, id) of the last row of a page, kept exact
+/// so no row is skipped or repeated between pages.
+public struct Cursor: Sendable, Hashable {
+    public var micros: Int64
+    public var id: UUID
+
+    public init(micros: Int64, id: UUID) {
+        self.micros = micros
+        self.id = id
+    }
+
+    public var encoded: String {
+        Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(encoded: String) {
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.micros = micros
+        self.id = id
+    }
+}
+
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

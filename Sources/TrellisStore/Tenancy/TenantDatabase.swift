@@ -1,0 +1,80 @@
+import Foundation
+import PostgresNIO
+import TrellisDomain
+
+/// The application's access to PostgreSQL. Every unit of work is one transaction; tenant work sets the
+/// agency first, so row-level security filters every statement in it, whatever the SQL forgets.
+public struct TenantDatabase: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws.
+    public func withTenant<T: Sendable>(
+        _ agency: AgencyID, _ work: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT set_config('trellis.agency_id', \(agency.rawValue.uuidString), true)", logger: logger)
+                return try await work(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
+    }
+
+    /// A transaction with no agency set: sees no tenant rows at all; for system tables (jobs, schedules)
+    /// and the security-definer functions that authentication uses.
+    public func withSystem<T: Sendable>(_ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
+    }
+}
+
+/// What the store reports to the API layer; the HTTP module maps each case to a problem type.
+public enum StoreError: Error, Equatable, Sendable {
+    case notFound(String)
+    /// The row changed since the version the caller read.
+    case versionConflict(expected: Int, actual: Int)
+    /// A unique value already taken (`slug`, `email`, `key`).
+    case duplicate(field: String)
+    /// A reference to a row that does not exist in this agency.
+    case missingReference(field: String)
+    case invalid(field: String, message: String)
+}
+
+extension PSQLError {
+    var sqlState: String? { serverInfo?[.sqlState] }
+    var constraint: String? { serverInfo?[.constraintName] }
+}
+
+/// Maps constraint violations to store errors naming the field, so a client sees which value clashed.
+func translatingConstraints<T>(
+    unique: [String: String] = [:], foreignKeys: [String: String] = [:], _ work: () async throws -> T
+) async throws -> T {
+    do {
+        return try await work()
+    } catch let error as PSQLError {
+        switch error.sqlState {
+        case "23505":
+            let field = error.constraint.flatMap { unique[$0] } ?? "id"
+            throw StoreError.duplicate(field: field)
+        case "23503":
+            let field = error.constraint.flatMap { foreignKeys[$0] } ?? "reference"
+            throw StoreError.missingReference(field: field)
+        case "42501":
+            // A row for another agency: row-level security refused it.
+            throw StoreError.notFound("resource")
+        default:
+            throw error
+        }
+    }
+}

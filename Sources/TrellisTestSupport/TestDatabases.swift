@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TrellisStore
+
+/// A pool of real PostgreSQL databases for tests: the migrations run once into a template database,
+/// and every suite gets its own copy (`CREATE DATABASE … TEMPLATE …`), so suites run in parallel and
+/// never see each other's rows. The server comes from `TRELLIS_TEST_ADMIN_URL` (a superuser), which
+/// `deploy/test.sh` points at a throwaway cluster.
+public actor TestDatabases {
+    public static let shared = TestDatabases()
+
+    public static let appRole = "trellis_app"
+    public static let appPassword = "trellis_app"
+
+    private var template: Task<String, any Error>?
+    private var counter = 0
+
+    public nonisolated var adminSettings: ConnectionSettings {
+        get throws {
+            let url = ProcessInfo.processInfo.environment["TRELLIS_TEST_ADMIN_URL"]
+            guard let url, !url.isEmpty else {
+                throw SetupError("TRELLIS_TEST_ADMIN_URL is not set: run the tests with deploy/test.sh, which starts a throwaway PostgreSQL")
+            }
+            return try ConnectionSettings.parse(url)
+        }
+    }
+
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The migrated template, built once per test process.
+    func templateName() async throws -> String {
+        if let template { return try await template.value }
+        let admin = try adminSettings
+        let task = Task { () throws -> String in
+            let name = "trellis_template_\(ProcessInfo.processInfo.processIdentifier)"
+            let migrations = try Migration.load(directory: ProjectFiles.sqlDirectory)
+            try await runBlocking {
+                let connection = try LibPQConnection(conninfo: admin.conninfo)
+                try connection.execute("SET client_min_messages = warning")
+                try connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+                try connection.execute("CREATE DATABASE \(name)")
+            }
+            _ = try await MigrationRunner(conninfo: admin.with(database: name).conninfo, migrations: migrations).migrate()
+            try await runBlocking {
+                let connection = try LibPQConnection(conninfo: admin.conninfo)
+                try connection.execute("ALTER ROLE \(Self.appRole) WITH LOGIN PASSWORD \(LibPQConnection.literal(Self.appPassword))")
+            }
+            return name
+        }
+        template = task
+        return try await task.value
+    }
+
+    /// A fresh database copied from the template.
+    public func freshDatabase(label: String) async throws -> String {
+        let template = try await templateName()
+        counter += 1
+        let safeLabel = String(label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(30))
+        let name = "t\(ProcessInfo.processInfo.processIdentifier)_\(counter)_\(safeLabel)"
+        let admin = try adminSettings
+        try await runBlocking {
+            let connection = try LibPQConnection(conninfo: admin.conninfo)
+            try connection.execute("CREATE DATABASE \(name) TEMPLATE \(template)")
+        }
+        return name
+    }
+
+    public func drop(_ name: String) async throws {
+        let admin = try adminSettings
+        try await runBlocking {
+            let connection = try LibPQConnection(conninfo: admin.conninfo)
+            try connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+}
+
+/// One suite's database: `owner` connects as the superuser that owns the tables (past row-level
+/// security, for setup and for checking what really is stored); `app` connects as the application's
+/// role, exactly as the API and the worker do.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let ownerSettings: ConnectionSettings
+    public let appSettings: ConnectionSettings
+    public let owner: PostgresClient
+    public let app: PostgresClient
+    public let logger: Logger
+
+    public var tenantDatabase: TenantDatabase { TenantDatabase(client: app, logger: logger) }
+}
+
+/// Runs `body` against a fresh database with both clients running, then drops the database.
+public func withTestDatabase<T: Sendable>(
+    label: String = #function, _ body: @Sendable (TestDatabase) async throws -> T
+) async throws -> T {
+    let pool = TestDatabases.shared
+    let name = try await pool.freshDatabase(label: label)
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let ownerSettings = try pool.adminSettings.with(database: name)
+    let appSettings = ownerSettings.with(user: TestDatabases.appRole, password: TestDatabases.appPassword)
+    let owner = PostgresClient(configuration: ownerSettings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+    let app = PostgresClient(configuration: appSettings.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
+    let database = TestDatabase(name: name, ownerSettings: ownerSettings, appSettings: appSettings, owner: owner, app: app, logger: logger)
+    let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
+        group.addTask { await owner.run() }
+        group.addTask { await app.run() }
+        let result = await Result<T, any Error>(asyncCatching: { try await body(database) })
+        group.cancelAll()
+        return result
+    }
+    try? await pool.drop(name)
+    return try result.get()
+}
+
+extension Result where Failure == any Error {
+    init(asyncCatching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Testing
+@testable import TrellisHTTP
+import TrellisStore
+
+/// Another agency's resource is a 404 on every route that takes an id: never a 403 that hints it exists.
+@Suite("Another agency's resources")
+struct TenantBoundaryTests {
+    /// A valid body for routes that validate before they look anything up.
+    static let bodies: [String: String] = [
+        "POST /v1/members/{memberId}/time-off": #"{"startsOn":"2026-03-02","endsOn":"2026-03-03"}"#,
+    ]
+
+    @Test func everyRouteWithAnIdAnswers404ToAnotherAgency() async throws {
+        try await APIHarness.run { api in
+            // One of everything in agency A.
+            let client = try await api.createClient("Aurora")
+            let member = try await api.member(.consultant)
+            let role = try await api.roleID("community-manager")
+            let contact = try await api.call(.post, "/v1/contacts", token: api.tokenA, json: #"{"clientId":"\#(client)","name":"Lucía"}"#).string("id") ?? ""
+            let timeOff = try await api.call(.post, "/v1/members/\(member.id)/time-off", token: api.tokenA,
+                                             json: #"{"startsOn":"2026-03-02","endsOn":"2026-03-06"}"#).string("id") ?? ""
+            let assignment = try await api.call(.post, "/v1/assignments", token: api.tokenA, json: """
+                {"memberId":"\(member.id)","clientId":"\(client)","roleId":"\(role)","allocation":{"percent":50},"startsOn":"2026-03-02","endsOn":"2026-06-30"}
+                """).string("id") ?? ""
+            let token = (try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"x"}"#).json["token"] as? [String: Any])?["id"] as? String ?? ""
+            let ids = [
+                "clientId": client, "memberId": member.id, "roleId": role, "contactId": contact, "timeOffId": timeOff,
+                "assignmentId": assignment, "tokenId": token,
+            ]
+            #expect(ids.values.allSatisfy { UUID(uuidString: $0) != nil }, "fixture ids: \(ids)")
+
+            let router = buildRouter(try APIHarness.dependencies(api.db))
+            var checked = 0
+            for route in router.routes where route.path.description.contains("{") {
+                var uri = route.path.description
+                for (name, id) in ids { uri = uri.replacingOccurrences(of: "{\(name)}", with: id) }
+                #expect(!uri.contains("{"), "no fixture for a parameter of \(route.method) \(route.path) — add one here")
+                if uri.contains("{") { continue }
+                let key = "\(route.method.rawValue) \(route.path.description)"
+                let body = [.post, .patch, .put].contains(route.method) ? (Self.bodies[key] ?? "{}") : nil
+                let reply = try await api.call(route.method, uri, token: api.tokenB, json: body)
+                #expect(reply.status == 404, "\(key) answered \(reply.status) to another agency: \(reply.text)")
+                #expect(reply.problemType == "https://trellis.app/problems/not-found")
+                // The owner agency still gets through (so the 404 is about the tenant, not the route).
+                if route.method == .get {
+                    #expect(try await api.call(.get, uri, token: api.tokenA).status == 200, "\(key) for its own agency")
+                }
+                checked += 1
+            }
+            #expect(checked >= 15)
+        }
+    }
+
+    @Test func listsNeverShowAnotherAgencysRows() async throws {
+        try await APIHarness.run { api in
+            _ = try await api.createClient("Only A")
+            let inB = try await api.call(.get, "/v1/clients", token: api.tokenB)
+            #expect((inB.json["items"] as? [Any])?.count == 0)
+            let membersB = try await api.call(.get, "/v1/members", token: api.tokenB)
+            #expect(membersB.array.compactMap { $0["email"] as? String } == ["owner@b.example"])
+            // Referencing A's client from B is refused as a missing reference.
+            let aClient = try await api.call(.get, "/v1/clients", token: api.tokenA).json["items"] as? [[String: Any]]
+            let id = aClient?.first?["id"] as? String ?? ""
+            let contact = try await api.call(.post, "/v1/contacts", token: api.tokenB, json: #"{"clientId":"\#(id)","name":"Spy"}"#)
+            #expect(contact.status == 422)
+            #expect(contact.failingFields == ["clientId"])
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import TrellisQueue
+
+@Suite("Worker")
+struct WorkerTests {
+    @Test("a job enqueued on an idle worker starts within milliseconds (LISTEN/NOTIFY, not polling)")
+    func wakeUpLatency() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let started = Shared<[JobID: ContinuousClock.Instant]>([:])
+            var registry = JobRegistry()
+            registry.register("ping") { context in
+                started.update { $0[context.id] = .now }
+                return .completed
+            }
+            var configuration = testWorkerConfiguration()
+            configuration.pollInterval = .seconds(30)  // polling cannot explain a fast start
+            configuration.maintenanceInterval = .seconds(30)
+            try await withWorker(client, registry, configuration) { worker in
+                #expect(try await eventually { worker.isListening })
+                try await Task.sleep(for: .milliseconds(300))  // let the worker go idle
+                var latencies: [Duration] = []
+                for _ in 0..<5 {
+                    let t0 = ContinuousClock.now
+                    let id = try await queue.enqueue(NewJob(kind: "ping"))
+                    #expect(try await eventually(timeout: .seconds(3), every: .milliseconds(1)) { started.value[id] != nil })
+                    if let t1 = started.value[id] { latencies.append(t1 - t0) }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let sorted = latencies.sorted()
+                print("wake-up latency (enqueue → handler start, idle worker, poll interval 30 s): \(sorted.map { "\($0)" }.joined(separator: ", ")); median \(sorted[sorted.count / 2])")
+                #expect(sorted.count == 5)
+                #expect(sorted.allSatisfy { $0 < .seconds(1) })
+            }
+        }
+    }
+
+    @Test("the LISTEN connection is re-established after it drops")
+    func listenerReconnects() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let ran = Shared<[JobID]>([])
+            var registry = JobRegistry()
+            registry.register("ping") { context in
+                ran.update { $0.append(context.id) }
+                return .completed
+            }
+            var configuration = testWorkerConfiguration()
+            configuration.pollInterval = .seconds(30)
+            configuration.maintenanceInterval = .seconds(30)
+            try await withWorker(client, registry, configuration) { worker in
+                #expect(try await eventually { worker.isListening })
+                let killed = try await scalar(client, """
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'
+                    """)
+                #expect(killed == 1)
+                #expect(try await eventually { !worker.isListening })
+                #expect(try await eventually { worker.isListening })
+                let t0 = ContinuousClock.now
+                let id = try await queue.enqueue(NewJob(kind: "ping"))
+                #expect(try await eventually(timeout: .seconds(3), every: .milliseconds(5)) { ran.value.contains(id) })
+                print("LISTEN reconnect: job after reconnection started within \(ContinuousClock.now - t0)")
+            }
+        }
+    }
+
+    @Test("failures back off, keep their errors, and the job is discarded after max attempts")
+    func backoffAndDiscard() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let runs = Shared<[Date]>([])
+            var registry = JobRegistry()
+            registry.register("flaky") { context in
+                runs.update { $0.append(Date()) }
+                struct Flaky: Error, CustomStringConvertible { var attempt: Int; var description: String { "boom on attempt \(attempt)" } }
+                throw Flaky(attempt: context.attempt)
+            }
+            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+                let id = try await queue.enqueue(NewJob(kind: "flaky", maxAttempts: 3))
+                #expect(try await eventually { try await jobState(queue, id) == .discarded })
+                let job = try #require(try await queue.job(id))
+                #expect(job.attempt == 3)
+                #expect(job.errors.map(\.attempt) == [1, 2, 3])
+                #expect(job.errors.map(\.error) == ["boom on attempt 1", "boom on attempt 2", "boom on attempt 3"])
+                #expect(job.finalizedAt != nil)
+                #expect(runs.value.count == 3)
+            }
+        }
+    }
+
+    @Test("the retry policy grows exponentially, is capped, and jitters within bounds")
+    func retryPolicy() {
+        let exponential = RetryPolicy(curve: .exponential(base: .seconds(1)), maximum: .seconds(60), jitter: 0)
+        #expect((1...8).map { exponential.delay(afterAttempt: $0) } == [1, 2, 4, 8, 16, 32, 60, 60])
+        let polynomial = RetryPolicy(curve: .polynomial, maximum: .seconds(3600), jitter: 0)
+        #expect(polynomial.delay(afterAttempt: 3) == 81)
+        #expect(polynomial.delay(afterAttempt: 100) == 3600)
+        let jittered = RetryPolicy(curve: .exponential(base: .seconds(10)), maximum: .seconds(1000), jitter: 0.25)
+        let samples = (0..<200).map { _ in jittered.delay(afterAttempt: 2) }
+        #expect(samples.allSatisfy { $0 >= 15 && $0 <= 25 })
+        #expect(Set(samples).count > 1)
+    }
+
+    @Test("a job of an unknown kind is discarded at once with a clear error")
+    func unknownKind() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            try await withWorker(client, JobRegistry(), testWorkerConfiguration()) { _ in
+                let id = try await queue.enqueue(NewJob(kind: "no-such-kind", maxAttempts: 10))
+                #expect(try await eventually { try await jobState(queue, id) == .discarded })
+                let job = try #require(try await queue.job(id))
+                #expect(job.attempt == 1)
+                #expect(job.errors.count == 1)
+                #expect(job.errors.first?.error.contains("unknown job kind 'no-such-kind'") == true)
+            }
+        }
+    }
+
+    @Test("handler outcomes: discard, cancel, RetryAfter, timeout, progress")
+    func outcomes() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            var registry = JobRegistry()
+            registry.register("give-up") { _ in .discard(reason: "bad input") }
+            registry.register("self-cancel") { _ in .cancel(reason: "not needed any more") }
+            registry.register("retry-later") { context in
+                if context.attempt == 1 { throw RetryAfter(.milliseconds(50), reason: "rate limited") }
+                return .completed
+            }
+            registry.register("slow", timeout: .milliseconds(100)) { context in
+                try await Task.sleep(for: .seconds(30))
+                return .completed
+            }
+            registry.register("progress") { context in
+                try await context.reportProgress(["done": 3, "total": 4])
+                return .completed
+            }
+            struct Greeting: Codable, Sendable { var name: String }
+            registry.register("typed", arguments: Greeting.self) { args, _ in
+                args.name == "Ada" ? .completed : .discard(reason: "wrong name")
+            }
+            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+                let giveUp = try await queue.enqueue(NewJob(kind: "give-up"))
+                let cancel = try await queue.enqueue(NewJob(kind: "self-cancel"))
+                let retry = try await queue.enqueue(NewJob(kind: "retry-later"))
+                let slow = try await queue.enqueue(NewJob(kind: "slow", maxAttempts: 1))
+                let progress = try await queue.enqueue(NewJob(kind: "progress"))
+                let typed = try await queue.enqueue(try NewJob(kind: "typed", arguments: Greeting(name: "Ada")))
+                let badArgs = try await queue.enqueue(NewJob(kind: "typed", args: Data(#"{"nom":1}"#.utf8)))
+                #expect(try await eventually {
+                    let states = try await [giveUp, cancel, retry, slow, progress, typed, badArgs].asyncMap { try await jobState(queue, $0) }
+                    return states.allSatisfy { $0?.isFinal == true }
+                })
+                #expect(try await jobState(queue, giveUp) == .discarded)
+                #expect(try await queue.job(giveUp)?.errors.first?.error == "bad input")
+                #expect(try await jobState(queue, cancel) == .cancelled)
+                let retried = try #require(try await queue.job(retry))
+                #expect(retried.state == .completed)
+                #expect(retried.attempt == 2)
+                #expect(retried.errors.first?.error == "rate limited")
+                let timedOut = try #require(try await queue.job(slow))
+                #expect(timedOut.state == .discarded)
+                #expect(timedOut.errors.first?.error.contains("timed out") == true)
+                let progressed = try #require(try await queue.job(progress))
+                #expect(progressed.progress.map { String(decoding: $0, as: UTF8.self) } == #"{"done": 3, "total": 4}"#)
+                #expect(try await jobState(queue, typed) == .completed)
+                #expect(try await jobState(queue, badArgs) == .discarded)
+            }
+        }
+    }
+
+    @Test("snooze sends the job back to scheduled without consuming an attempt")
+    func snooze() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let runs = Shared(0)
+            var registry = JobRegistry()
+            registry.register("waiter") { _ in
+                let run = runs.update { $0 += 1; return $0 }
+                return run < 3 ? .snooze(.milliseconds(50)) : .completed
+            }
+            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+                let id = try await queue.enqueue(NewJob(kind: "waiter", maxAttempts: 1))
+                #expect(try await eventually { try await jobState(queue, id) == .completed })
+                let job = try #require(try await queue.job(id))
+                #expect(runs.value == 3)
+                #expect(job.errors.isEmpty)
+                // Three runs on a budget of one attempt: the two snoozes extended the budget, like River.
+                #expect(job.attempt == 3)
+                #expect(job.maxAttempts == 3)
+            }
+        }
+    }
+
+    @Test("per-queue concurrency is respected")
+    func concurrency() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let current = Shared(0)
+            let peak = Shared(0)
+            var registry = JobRegistry()
+            registry.register("busy") { _ in
+                let now = current.update { $0 += 1; return $0 }
+                peak.update { $0 = max($0, now) }
+                try await Task.sleep(for: .milliseconds(60))
+                current.update { $0 -= 1 }
+                return .completed
+            }
+            try await withWorker(client, registry, testWorkerConfiguration(queues: ["narrow": 2, "wide": 5])) { _ in
+                let narrow = try await queue.enqueueBatch((0..<8).map { _ in NewJob(kind: "busy", queue: "narrow") })
+                #expect(try await eventually {
+                    try await scalar(client, "SELECT count(*) FROM trellis_jobs WHERE state = 'completed'") == Int64(narrow.count)
+                })
+                #expect(peak.value == 2)
+            }
+        }
+    }
+
+    @Test("cancelling: a pending job at once; a running job's handler Task is cancelled and it ends cancelled")
+    func cancellation() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let running = Shared(false)
+            let sawCancellation = Shared(false)
+            var registry = JobRegistry()
+            registry.register("long") { _ in
+                running.update { $0 = true }
+                do {
+                    try await Task.sleep(for: .seconds(30))
+                } catch is CancellationError {
+                    sawCancellation.update { $0 = true }
+                    throw CancellationError()
+                }
+                return .completed
+            }
+            let pending = try await queue.enqueue(NewJob(kind: "long", runAt: Date().addingTimeInterval(3600)))
+            #expect(try await queue.cancel(pending) == .cancelled)
+            #expect(try await jobState(queue, pending) == .cancelled)
+            #expect(try await queue.cancel(pending) == .alreadyFinalized(.cancelled))
+            #expect(try await queue.cancel(999_999) == .notFound)
+
+            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+                let id = try await queue.enqueue(NewJob(kind: "long"))
+                #expect(try await eventually { running.value })
+                let requestedAt = ContinuousClock.now
+                #expect(try await queue.cancel(id) == .cancelRequested)
+                #expect(try await eventually { try await jobState(queue, id) == .cancelled })
+                print("cancellation: running job cancelled \(ContinuousClock.now - requestedAt) after the request")
+                #expect(sawCancellation.value)
+                let job = try #require(try await queue.job(id))
+                #expect(job.errors.last?.error.contains("cancelled") == true)
+                #expect(job.cancelRequested)
+            }
+        }
+    }
+
+    @Test("graceful shutdown releases unfinished jobs without consuming an attempt, and lets quick ones finish")
+    func gracefulShutdown() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let started = Shared(0)
+            var registry = JobRegistry()
+            registry.register("forever") { _ in
+                started.update { $0 += 1 }
+                try await Task.sleep(for: .seconds(60))
+                return .completed
+            }
+            registry.register("brief") { _ in
+                started.update { $0 += 1 }
+                try await Task.sleep(for: .milliseconds(200))
+                return .completed
+            }
+            var configuration = testWorkerConfiguration()
+            configuration.shutdownGracePeriod = .milliseconds(500)
+            let long = try await queue.enqueue(NewJob(kind: "forever"))
+            let brief = try await queue.enqueue(NewJob(kind: "brief"))
+            let t0 = ContinuousClock.now
+            try await withWorker(client, registry, configuration) { _ in
+                let bothStarted = try await eventually { started.value == 2 }
+                #expect(bothStarted)
+            }
+            let stopTook = ContinuousClock.now - t0
+            let released = try #require(try await queue.job(long))
+            #expect(released.state == .available)
+            #expect(released.attempt == 0)
+            #expect(try await jobState(queue, brief) == .completed)
+            print("graceful shutdown: returned after \(stopTook) (grace 500 ms)")
+            #expect(stopTook < .seconds(5))
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import TrellisStore
+
+@Suite("DATABASE_URL through libpq")
+struct ConnectionSettingsTests {
+    @Test func uriForm() throws {
+        let s = try ConnectionSettings.parse("postgresql://alice:s%40cret@db.example:6543/trellis?sslmode=disable&application_name=api", environment: [:])
+        #expect(s.host == "db.example")
+        #expect(s.port == 6543)
+        #expect(s.user == "alice")
+        #expect(s.password == "s@cret")
+        #expect(s.database == "trellis")
+        #expect(s.sslMode == "disable")
+        #expect(s.applicationName == "api")
+    }
+
+    @Test func keyValueForm() throws {
+        let s = try ConnectionSettings.parse("host=10.1.2.3 port=5433 user=bob password='it\\'s' dbname=agency sslmode=require", environment: [:])
+        #expect(s.host == "10.1.2.3")
+        #expect(s.port == 5433)
+        #expect(s.user == "bob")
+        #expect(s.password == "it's")
+        #expect(s.database == "agency")
+        #expect(s.sslMode == "require")
+    }
+
+    @Test func unixSocketHostBecomesSocketPath() throws {
+        let s = try ConnectionSettings.parse("postgresql:///trellis?host=/var/run/postgresql&port=5432", environment: ["USER": "carol"])
+        #expect(s.host == "/var/run/postgresql")
+        #expect(s.user == "carol")
+        #expect(s.clientConfiguration().unixSocketPath == "/var/run/postgresql/.s.PGSQL.5432")
+    }
+
+    @Test func environmentVariablesFillWhatTheStringLeavesOut() throws {
+        let env = ["PGHOST": "pg.internal", "PGPORT": "6000", "PGUSER": "dora", "PGPASSWORD": "pw", "PGDATABASE": "fromenv", "PGSSLMODE": "disable"]
+        let fromEnv = try ConnectionSettings.parse(nil, environment: env)
+        #expect(fromEnv == ConnectionSettings(host: "pg.internal", port: 6000, user: "dora", password: "pw", database: "fromenv", sslMode: "disable", applicationName: nil))
+        // The string wins over the environment.
+        let mixed = try ConnectionSettings.parse("dbname=explicit port=7000", environment: env)
+        #expect(mixed.database == "explicit")
+        #expect(mixed.port == 7000)
+        #expect(mixed.host == "pg.internal")
+    }
+
+    @Test func passwordFileIsTheLastFallback() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
+        try """
+            # comment
+            other.host:5432:*:erin:wrong
+            db.example:5432:trellis:erin:pa\\:ss
+            *:*:*:*:fallback
+            """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let s = try ConnectionSettings.parse("postgres://erin@db.example/trellis", environment: ["PGPASSFILE": file.path])
+        #expect(s.password == "pa:ss")
+        let other = try ConnectionSettings.parse("postgres://frank@elsewhere/x", environment: ["PGPASSFILE": file.path])
+        #expect(other.password == "fallback")
+        let explicit = try ConnectionSettings.parse("postgres://erin:given@db.example/trellis", environment: ["PGPASSFILE": file.path])
+        #expect(explicit.password == "given")
+    }
+
+    @Test func aBadStringIsRefusedWithLibpqsOwnMessage() throws {
+        #expect {
+            try ConnectionSettings.parse("host=db port", environment: [:])
+        } throws: { error in
+            let message = (error as? ConnectionSettings.InvalidConnectionString)?.message ?? ""
+            return message.contains("missing \"=\" after \"port\"")
+        }
+        #expect(throws: ConnectionSettings.InvalidConnectionString.self) {
+            try ConnectionSettings.parse("postgresql://host:notaport/db", environment: [:])
+        }
+        #expect(throws: ConnectionSettings.InvalidConnectionString.self) {
+            try ConnectionSettings.parse("nosuchkey=1", environment: [:])
+        }
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster in a folder: `local-postgres.sh start DIR PORT`, `local-postgres.sh stop DIR`.
+# Installs Debian's postgresql package if the server binaries are missing. initdb refuses to run as
+# root, so as root the cluster belongs to the `postgres` system user.
+set -euo pipefail
+
+cmd=${1:?usage: local-postgres.sh start DIR PORT | stop DIR}
+dir=${2:?cluster directory}
+
+find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+pgbin=$(find_bin || true)
+if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing PostgreSQL (Debian package postgresql)…" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq postgresql >/dev/null
+        pgbin=$(find_bin)
+    else
+        echo "PostgreSQL server binaries not found: sudo apt-get install postgresql" >&2
+        exit 1
+    fi
+fi
+
+as_owner() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$cmd" in
+start)
+    port=${3:?port}
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 700 "$dir"
+    if [ ! -f "$dir/PG_VERSION" ]; then
+        as_owner "$pgbin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --no-locale >"$dir.initdb.log" 2>&1 \
+            || { cat "$dir.initdb.log" >&2; exit 1; }
+    fi
+    if as_owner "$pgbin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+        exit 0
+    fi
+    as_owner "$pgbin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
+    ;;
+stop)
+    if [ -f "$dir/PG_VERSION" ]; then
+        as_owner "$pgbin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    ;;
+*)
+    echo "unknown command $cmd" >&2
+    exit 2
+    ;;
+esac

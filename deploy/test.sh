@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's second command: the whole test suite against its own throwaway PostgreSQL cluster.
+# Each test suite then copies a migrated template database for itself (Tests/ and TrellisTestSupport).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/install-deps.sh
+
+port=${TRELLIS_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+scratch=$(mktemp -d /tmp/trellis-test.XXXXXX)
+chmod 755 "$scratch"
+cluster="$scratch/postgres"
+cleanup() {
+    deploy/local-postgres.sh stop "$cluster" || true
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+echo "▸ throwaway PostgreSQL on 127.0.0.1:$port"
+deploy/local-postgres.sh start "$cluster" "$port"
+export TRELLIS_TEST_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+
+echo "▸ building"
+swift build --build-tests
+echo "▸ testing"
+swift test --skip-build "$@"
