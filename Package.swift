@@ -127,6 +127,8 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(name: "TrellisDomainTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
+        // Exports read back by the real programs' readers (MPXJ, icalendar, csv) and a headless Chromium.
+        .testTarget(name: "TrellisExportTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
         .testTarget(
             name: "TrellisStoreTests",
             dependencies: ["TrellisStore", "TrellisTestSupport", "TrellisBootstrap"],

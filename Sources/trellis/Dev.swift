@@ -25,7 +25,7 @@ struct Dev: AsyncParsableCommand {
         let clusterDirectory = root.appendingPathComponent(".trellis/postgres").path
         let script = root.appendingPathComponent("deploy/local-postgres.sh").path
 
-        print("▸ starting PostgreSQL in \(clusterDirectory) on port \(pgPort)")
+        say("▸ starting PostgreSQL in \(clusterDirectory) on port \(pgPort)")
         try runTool("/bin/bash", [script, "start", clusterDirectory, String(pgPort)])
 
         let server = try ConnectionSettings.parse("postgres://postgres@127.0.0.1:\(pgPort)/postgres?sslmode=disable")
@@ -37,19 +37,17 @@ struct Dev: AsyncParsableCommand {
                 try connection.execute("CREATE DATABASE trellis")
             }
         }
-        print("▸ migrating")
+        say("▸ migrating")
         let applied = try await MigrationRunner(conninfo: owner.conninfo, migrations: Migration.load(directory: ProjectFiles.sqlDirectory)).migrate()
-        print("  \(applied.isEmpty ? "nothing pending" : "applied " + applied.joined(separator: ", "))")
+        say("  \(applied.isEmpty ? "nothing pending" : "applied " + applied.joined(separator: ", "))")
         try await runBlocking {
             // Local only: the application's role signs in with a known password over loopback.
             let connection = try LibPQConnection(conninfo: owner.conninfo)
             try connection.execute("ALTER ROLE trellis_app WITH LOGIN PASSWORD 'trellis_app'")
         }
 
-        var common = CommonOptions()
-        common.databaseURL = "postgres://postgres@127.0.0.1:\(pgPort)/trellis?sslmode=disable"
-        print("▸ seeding the demo agency")
-        let token = try await withClient(common) { database in
+        say("▸ seeding the demo agency")
+        let token = try await withClient(owner) { database in
             _ = try await DemoData.seed(database: database, today: .today)
             return try await AgencyProvisioning.createToken(
                 database: database, agencySlug: DemoData.agencySlug, email: DemoData.ownerEmail, name: "trellis dev")
@@ -71,7 +69,7 @@ struct Dev: AsyncParsableCommand {
         }
         let url = "http://127.0.0.1:\(apiPort)"
         try await waitUntilReady(url + "/readyz")
-        print("""
+        say("""
 
         Trellis is running.
           API        \(url)   (contract: \(url)/openapi.yaml)
@@ -100,18 +98,18 @@ struct Dev: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(300))
         }
         watcher.cancel()
-        if let exited { print("▸ \(exited) exited; stopping the rest") } else { print("\n▸ stopping") }
+        if let exited { say("▸ \(exited) exited; stopping the rest") } else { say("\n▸ stopping") }
         for (_, process) in children where process.isRunning { process.terminate() }
         for (name, process) in children {
             let deadline = Date().addingTimeInterval(15)
             while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
             if process.isRunning {
-                print("  \(name) did not stop in 15 s; killing it")
+                say("  \(name) did not stop in 15 s; killing it")
                 kill(process.processIdentifier, SIGKILL)
             }
         }
         try runTool("/bin/bash", [script, "stop", clusterDirectory])
-        print("▸ stopped")
+        say("▸ stopped")
     }
 
     func runTool(_ path: String, _ arguments: [String]) throws {
@@ -138,4 +136,9 @@ final class StopFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Unbuffered, so the banner shows at once even when the output goes to a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

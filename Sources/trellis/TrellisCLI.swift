@@ -38,9 +38,13 @@ extension CivilDate {
 
 /// Runs `body` with a running client for the CLI's one-shot work.
 func withClient<T: Sendable>(_ common: CommonOptions, _ body: @Sendable (TenantDatabase) async throws -> T) async throws -> T {
+    try await withClient(try common.connectionSettings(), body)
+}
+
+func withClient<T: Sendable>(_ settings: ConnectionSettings, _ body: @Sendable (TenantDatabase) async throws -> T) async throws -> T {
     var logger = Logger(label: "trellis")
     logger.logLevel = .warning
-    let client = try common.makeClient(logger: logger)
+    let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { await client.run(); return nil }
         defer { group.cancelAll() }
