@@ -17,7 +17,7 @@ enum DemoData {
         var created: Bool
     }
 
-    static func seed(database: TenantDatabase, today: CivilDate) async throws -> Result {
+    static func seed(database: TenantDatabase, today: LocalDate) async throws -> Result {
         let logger = database.logger
         let credentials = CredentialStore(logger: logger)
         if let existing = try await database.withSystem({ try await credentials.agencyID(slug: agencySlug, on: $0) }) {

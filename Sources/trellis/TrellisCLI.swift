@@ -31,9 +31,9 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
-extension CivilDate {
+extension LocalDate {
     /// The CLI's clock read: the domain itself never reads one.
-    static var today: CivilDate { CivilDate(daysSinceEpoch: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down))) }
+    static var today: LocalDate { LocalDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down))) }
 }
 
 /// Runs `body` with a running client for the CLI's one-shot work.

@@ -39,9 +39,9 @@ public struct Goal: Sendable, Hashable, Codable {
     public var name: String
     public var metric: String
     public var target: Double?
-    public var dueOn: CivilDate?
+    public var dueOn: LocalDate?
 
-    public init(name: String, metric: String, target: Double? = nil, dueOn: CivilDate? = nil) {
+    public init(name: String, metric: String, target: Double? = nil, dueOn: LocalDate? = nil) {
         self.name = name
         self.metric = metric
         self.target = target

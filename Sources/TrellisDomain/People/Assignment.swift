@@ -22,11 +22,11 @@ public enum Commitment: String, Sendable, Codable, CaseIterable {
 /// A person holding a role for a client at an allocation between two dates.
 public struct AssignmentDraft: Sendable, Hashable {
     public var allocation: Allocation
-    public var startsOn: CivilDate
-    public var endsOn: CivilDate
+    public var startsOn: LocalDate
+    public var endsOn: LocalDate
     public var commitment: Commitment
 
-    public init(allocation: Allocation, startsOn: CivilDate, endsOn: CivilDate, commitment: Commitment) {
+    public init(allocation: Allocation, startsOn: LocalDate, endsOn: LocalDate, commitment: Commitment) {
         self.allocation = allocation
         self.startsOn = startsOn
         self.endsOn = endsOn

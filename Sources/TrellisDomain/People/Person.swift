@@ -63,11 +63,11 @@ public struct ContactDraft: Sendable, Hashable {
 
 /// Days a person is away; whole days, both ends included.
 public struct TimeOff: Sendable, Hashable, Codable {
-    public var startsOn: CivilDate
-    public var endsOn: CivilDate
+    public var startsOn: LocalDate
+    public var endsOn: LocalDate
     public var reason: String?
 
-    public init(startsOn: CivilDate, endsOn: CivilDate, reason: String? = nil) {
+    public init(startsOn: LocalDate, endsOn: LocalDate, reason: String? = nil) {
         self.startsOn = startsOn
         self.endsOn = endsOn
         self.reason = reason

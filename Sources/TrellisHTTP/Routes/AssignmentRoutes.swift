@@ -88,7 +88,7 @@ struct AssignmentRoutes {
         }
         if let from, let to {
             if to < from { errors.add("to", "must not be before from") }
-            if to.monday.daysSinceEpoch - from.monday.daysSinceEpoch > 7 * 104 { errors.add("to", "at most 105 weeks at once") }
+            if to.monday.dayNumber - from.monday.dayNumber > 7 * 104 { errors.add("to", "at most 105 weeks at once") }
         }
         try errors.check()
         guard let from, let to else { throw Problem(.malformedRequest) }

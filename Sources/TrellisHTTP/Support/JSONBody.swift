@@ -146,9 +146,9 @@ struct FieldReader {
         return id
     }
 
-    mutating func date(_ key: String, required: Bool = false) -> CivilDate? {
+    mutating func date(_ key: String, required: Bool = false) -> LocalDate? {
         guard let s = string(key, required: required) else { return nil }
-        guard let date = CivilDate(iso: s) else {
+        guard let date = LocalDate(String(s)) else {
             errors.add(path(key), "must be a date as YYYY-MM-DD")
             return nil
         }

@@ -36,7 +36,7 @@ public struct AssignmentStore: Sendable {
             try await Self.one(try await connection.query("""
                 INSERT INTO assignments (agency_id, id, member_id, client_id, role_id, allocation_unit, allocation_value, starts_on, ends_on, commitment)
                 VALUES (\(agency.rawValue), \(id), \(refs.member), \(refs.client), \(refs.role), \(unit)::allocation_unit, \(value)::float8::numeric,
-                        \(draft.startsOn.iso)::date, \(draft.endsOn.iso)::date, \(draft.commitment.rawValue)::commitment)
+                        \(draft.startsOn.description)::date, \(draft.endsOn.description)::date, \(draft.commitment.rawValue)::commitment)
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
@@ -68,7 +68,7 @@ public struct AssignmentStore: Sendable {
             try await Self.one(try await connection.query("""
                 UPDATE assignments SET member_id = \(refs.member), client_id = \(refs.client), role_id = \(refs.role),
                     allocation_unit = \(unit)::allocation_unit, allocation_value = \(value)::float8::numeric,
-                    starts_on = \(draft.startsOn.iso)::date, ends_on = \(draft.endsOn.iso)::date,
+                    starts_on = \(draft.startsOn.description)::date, ends_on = \(draft.endsOn.description)::date,
                     commitment = \(draft.commitment.rawValue)::commitment, version = version + 1
                 WHERE id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
@@ -83,10 +83,10 @@ public struct AssignmentStore: Sendable {
 
     /// The member holding `roleKey` for `client` on `date` (hard before soft, larger allocation first):
     /// how a plan's task finds its assignee.
-    public func holder(roleKey: String, client: UUID, on date: CivilDate, connection: PostgresConnection) async throws -> UUID? {
+    public func holder(roleKey: String, client: UUID, on date: LocalDate, connection: PostgresConnection) async throws -> UUID? {
         let rows = try await connection.query("""
             SELECT a.member_id FROM assignments a JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
-            WHERE r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.iso)::date AND a.ends_on >= \(date.iso)::date
+            WHERE r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY a.commitment, a.allocation_value DESC, a.id LIMIT 1
             """, logger: logger)
         for try await member in rows.decode(UUID.self) { return member }
@@ -94,7 +94,7 @@ public struct AssignmentStore: Sendable {
     }
 
     /// Everyone's capacity, time off and assignments overlapping [from, through], for the workload report.
-    public func workloadInputs(from: CivilDate, through: CivilDate, member: UUID?, on connection: PostgresConnection) async throws -> [WorkloadPerson] {
+    public func workloadInputs(from: LocalDate, through: LocalDate, member: UUID?, on connection: PostgresConnection) async throws -> [WorkloadPerson] {
         var people: [UUID: WorkloadPerson] = [:]
         var order: [UUID] = []
         let members = try await connection.query("""
@@ -107,10 +107,10 @@ public struct AssignmentStore: Sendable {
         }
         let timeOff = try await connection.query("""
             SELECT member_id, starts_on::text, ends_on::text FROM time_off
-            WHERE ends_on >= \(from.iso)::date AND starts_on <= \(through.iso)::date
+            WHERE ends_on >= \(from.description)::date AND starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (memberID, starts, ends) in timeOff.decode((UUID, String, String).self) {
-            if let s = CivilDate(iso: starts), let e = CivilDate(iso: ends) { people[memberID]?.timeOff.append(TimeOff(startsOn: s, endsOn: e)) }
+            if let s = LocalDate(String(starts)), let e = LocalDate(String(ends)) { people[memberID]?.timeOff.append(TimeOff(startsOn: s, endsOn: e)) }
         }
         let assignments = try await connection.query("""
             SELECT a.id, a.member_id, c.name, r.name, a.allocation_unit::text, a.allocation_value::float8,
@@ -118,11 +118,11 @@ public struct AssignmentStore: Sendable {
             FROM assignments a
             JOIN clients c ON c.agency_id = a.agency_id AND c.id = a.client_id
             JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
-            WHERE a.ends_on >= \(from.iso)::date AND a.starts_on <= \(through.iso)::date
+            WHERE a.ends_on >= \(from.description)::date AND a.starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (id, memberID, clientName, roleName, unit, value, starts, ends, commitment)
             in assignments.decode((UUID, UUID, String, String, String, Double, String, String, String).self) {
-            guard let s = CivilDate(iso: starts), let e = CivilDate(iso: ends) else { continue }
+            guard let s = LocalDate(String(starts)), let e = LocalDate(String(ends)) else { continue }
             let allocation: Allocation = unit == "percent" ? .percent(value) : .hoursPerWeek(value)
             let draft = AssignmentDraft(allocation: allocation, startsOn: s, endsOn: e, commitment: Commitment(rawValue: commitment) ?? .hard)
             people[memberID]?.assignments.append(
@@ -146,7 +146,7 @@ public struct AssignmentStore: Sendable {
     static func decode(_ row: PostgresRow) throws -> AssignmentRecord {
         let (id, member, client, role, unit, value, starts, ends, commitment, version, createdAt) =
             try row.decode((UUID, UUID, UUID, UUID, String, Double, String, String, String, Int, Date).self)
-        guard let s = CivilDate(iso: starts), let e = CivilDate(iso: ends) else {
+        guard let s = LocalDate(String(starts)), let e = LocalDate(String(ends)) else {
             throw StoreError.invalid(field: "startsOn", message: "unreadable date in database")
         }
         return AssignmentRecord(

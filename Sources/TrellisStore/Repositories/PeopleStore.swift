@@ -135,7 +135,7 @@ public struct PeopleStore: Sendable {
         try await translatingConstraints(foreignKeys: ["time_off_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
                 INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
-                VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.iso)::date, \(timeOff.endsOn.iso)::date, \(timeOff.reason))
+                VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.description)::date, \(timeOff.endsOn.description)::date, \(timeOff.reason))
                 RETURNING id, member_id, starts_on::text, ends_on::text, reason
                 """, logger: logger)
             for try await row in rows { return try Self.decodeTimeOff(row) }
@@ -161,7 +161,7 @@ public struct PeopleStore: Sendable {
 
     static func decodeTimeOff(_ row: PostgresRow) throws -> TimeOffRecord {
         let (id, member, starts, ends, reason) = try row.decode((UUID, UUID, String, String, String?).self)
-        guard let startsOn = CivilDate(iso: starts), let endsOn = CivilDate(iso: ends) else {
+        guard let startsOn = LocalDate(String(starts)), let endsOn = LocalDate(String(ends)) else {
             throw StoreError.invalid(field: "startsOn", message: "unreadable date in database")
         }
         return TimeOffRecord(id: id, memberId: member, startsOn: startsOn, endsOn: endsOn, reason: reason)

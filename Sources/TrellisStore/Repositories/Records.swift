@@ -42,8 +42,8 @@ public struct ContactRecord: Sendable, Codable, Hashable {
 public struct TimeOffRecord: Sendable, Codable, Hashable {
     public var id: UUID
     public var memberId: UUID
-    public var startsOn: CivilDate
-    public var endsOn: CivilDate
+    public var startsOn: LocalDate
+    public var endsOn: LocalDate
     public var reason: String?
 }
 
@@ -76,8 +76,8 @@ public struct AssignmentRecord: Sendable, Codable, Hashable {
     public var clientId: UUID
     public var roleId: UUID
     public var allocation: AllocationRecord
-    public var startsOn: CivilDate
-    public var endsOn: CivilDate
+    public var startsOn: LocalDate
+    public var endsOn: LocalDate
     public var commitment: Commitment
     public var version: Int
     public var createdAt: Date
