@@ -15,6 +15,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The exports are read back by the real readers (MPXJ, icalendar, csv) and screenshotted by Chromium.
+command -v chromium >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || echo "chromium missing: the Gantt screenshot test will say so" >&2; }
+venv=.build/test-readers-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check -r Tests/readers/requirements.txt
+export TRELLIS_PYTHON="$PWD/$venv/bin/python"
+
 echo "▸ throwaway PostgreSQL on 127.0.0.1:$port"
 deploy/local-postgres.sh start "$cluster" "$port"
 export TRELLIS_TEST_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"

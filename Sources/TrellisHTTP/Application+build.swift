@@ -42,6 +42,10 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     PeopleRoutes(database: database, store: PeopleStore(logger: logger)).register(on: router)
     RoleRoutes(database: database, store: RoleStore(logger: logger)).register(on: router)
     AssignmentRoutes(database: database, store: AssignmentStore(logger: logger)).register(on: router)
+    PlanRoutes(
+        database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger),
+        assignments: AssignmentStore(logger: logger)
+    ).register(on: router)
     return router
 }
 

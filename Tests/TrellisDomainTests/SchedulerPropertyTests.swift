@@ -9,7 +9,7 @@ struct SchedulerPropertyTests {
     /// A random plan for a seed: 20–200 tasks on a random calendar starting at a random minute of 2026.
     static func randomPlan(seed: UInt64, deadlines: Bool) -> SchedulePlan {
         var rng = SplitMix64(seed: seed &* 0x9E37_79B9 &+ 17)
-        let start = utc(2026, 1, 1, 0).addingTimeInterval(Double(Int.random(in: 0..<(365 * 1440), using: &rng)) * 60)
+        let start = utcInstant(2026, 1, 1, 0).addingTimeInterval(Double(Int.random(in: 0..<(365 * 1440), using: &rng)) * 60)
         var generator = RandomPlanGenerator(taskCount: Int.random(in: 20...200, using: &rng),
                                             calendar: RandomPlanGenerator.randomCalendar(using: &rng, around: start), start: start)
         generator.phaseCount = Int.random(in: 0...4, using: &rng)
@@ -140,7 +140,7 @@ struct SchedulerPropertyTests {
     @Test(arguments: 0..<100)
     func alwaysWorkingMatchesIndependentLongestPath(seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(seed) &+ 1000)
-        let start = utc(2026, 3, 29, 0).addingTimeInterval(Double(Int.random(in: 0..<100_000, using: &rng)) * 60)
+        let start = utcInstant(2026, 3, 29, 0).addingTimeInterval(Double(Int.random(in: 0..<100_000, using: &rng)) * 60)
         var generator = RandomPlanGenerator(taskCount: Int.random(in: 20...200, using: &rng), calendar: .alwaysWorking, start: start)
         generator.averagePredecessors = Double.random(in: 1...3, using: &rng)
         generator.startConstraintRate = 0.05

@@ -11,11 +11,11 @@ struct SchedulerWorkedExampleTests {
     func at(_ day: Int, _ hour: Int, month: Int = 3) -> Date { localInstant(2026, month, day, hour, zone: madrid) }
 
     func schedule(_ tasks: [PlanTask], _ links: [TaskDependency] = [], calendar: WorkCalendar? = nil, start: Date? = nil) throws -> Timeline {
-        try Scheduler.schedule(SchedulePlan(start: start ?? monday, calendar: calendar ?? partTime(), tasks: tasks, dependencies: links))
+        try Scheduler.schedule(SchedulePlan(start: start ?? monday, calendar: calendar ?? partTimeCalendar(), tasks: tasks, dependencies: links))
     }
 
     @Test func twentyFiveHourTaskEndsFridayAfternoon() throws {
-        let t = try schedule([task("a", 25 * hour)])
+        let t = try schedule([planTask("a", 25 * minutesPerHour)])
         #expect(t["a"].earlyStart == at(2, 9))
         #expect(t["a"].earlyFinish == at(6, 14))
         #expect(t.finish == at(6, 14))
@@ -24,31 +24,31 @@ struct SchedulerWorkedExampleTests {
     }
 
     @Test func holidayMovesTheFinishToNextMonday() throws {
-        let t = try schedule([task("a", 25 * hour)], calendar: partTime(holidays: ["2026-03-04"]))
+        let t = try schedule([planTask("a", 25 * minutesPerHour)], calendar: partTimeCalendar(holidays: ["2026-03-04"]))
         #expect(t["a"].earlyFinish == at(9, 14))
     }
 
     @Test func startToStartWithLag() throws {
-        let t = try schedule([task("a", 10 * hour), task("b", 5 * hour)], [link("a", "b", .startToStart, lag: 2 * hour)])
+        let t = try schedule([planTask("a", 10 * minutesPerHour), planTask("b", 5 * minutesPerHour)], [planLink("a", "b", .startToStart, lag: 2 * minutesPerHour)])
         #expect(t["b"].earlyStart == at(2, 11))
         #expect(t["b"].earlyFinish == at(3, 11))
-        #expect(t["b"].totalSlack == 3 * hour)  // b may finish as late as a (Tue 14:00)
+        #expect(t["b"].totalSlack == 3 * minutesPerHour)  // b may finish as late as a (Tue 14:00)
     }
 
     @Test func finishToFinishWithOneDayLead() throws {
-        let t = try schedule([task("a", 25 * hour), task("b", 10 * hour)], [link("a", "b", .finishToFinish, lag: -partTimeDay)])
+        let t = try schedule([planTask("a", 25 * minutesPerHour), planTask("b", 10 * minutesPerHour)], [planLink("a", "b", .finishToFinish, lag: -partTimeDay)])
         #expect(t["b"].earlyFinish == at(5, 14))  // Thursday 14:00, one working day before Friday 14:00
         #expect(t["b"].earlyStart == at(4, 9))
     }
 
     @Test func startToFinish() throws {
-        let t = try schedule([task("a", 5 * hour), task("b", 5 * hour)], [link("a", "b", .startToFinish, lag: 2 * partTimeDay)])
+        let t = try schedule([planTask("a", 5 * minutesPerHour), planTask("b", 5 * minutesPerHour)], [planLink("a", "b", .startToFinish, lag: 2 * partTimeDay)])
         #expect(t["b"].earlyFinish == at(3, 14))
         #expect(t["b"].earlyStart == at(3, 9))
     }
 
     @Test func finishToStartAcrossTheWeekend() throws {
-        let t = try schedule([task("a", 25 * hour), task("b", 5 * hour)], [link("a", "b")])
+        let t = try schedule([planTask("a", 25 * minutesPerHour), planTask("b", 5 * minutesPerHour)], [planLink("a", "b")])
         #expect(t["b"].earlyStart == at(9, 9))
         #expect(t.criticalPath == ["a", "b"])
     }
@@ -57,15 +57,15 @@ struct SchedulerWorkedExampleTests {
         // Europe/Madrid moves to summer time on Sunday 29 March 2026: 09:00 is 08:00Z before, 07:00Z after.
         let start = at(23, 9)
         let t = try schedule(
-            [task("long", 10 * partTimeDay), task("next", partTimeDay), task("parallel", partTimeDay)],
-            [link("long", "next"), link("long", "parallel", .startToStart, lag: 5 * partTimeDay)],
+            [planTask("long", 10 * partTimeDay), planTask("next", partTimeDay), planTask("parallel", partTimeDay)],
+            [planLink("long", "next"), planLink("long", "parallel", .startToStart, lag: 5 * partTimeDay)],
             start: start
         )
-        #expect(t["long"].earlyStart == utc(2026, 3, 23, 8))
-        #expect(t["long"].earlyFinish == utc(2026, 4, 3, 12))  // Friday 3 April 14:00 CEST
-        #expect(t["parallel"].earlyStart == utc(2026, 3, 30, 7))  // Monday 30 March 09:00 CEST
-        #expect(t["parallel"].earlyFinish == utc(2026, 3, 30, 12))
-        #expect(t["next"].earlyStart == utc(2026, 4, 6, 7))
+        #expect(t["long"].earlyStart == utcInstant(2026, 3, 23, 8))
+        #expect(t["long"].earlyFinish == utcInstant(2026, 4, 3, 12))  // Friday 3 April 14:00 CEST
+        #expect(t["parallel"].earlyStart == utcInstant(2026, 3, 30, 7))  // Monday 30 March 09:00 CEST
+        #expect(t["parallel"].earlyFinish == utcInstant(2026, 3, 30, 12))
+        #expect(t["next"].earlyStart == utcInstant(2026, 4, 6, 7))
     }
 
     @Test func splitDayCalendar() throws {
@@ -73,8 +73,8 @@ struct SchedulerWorkedExampleTests {
         let ny = "America/New_York"
         let calendar = try WorkCalendar(timeZoneID: ny, weekly: Dictionary(uniqueKeysWithValues: Weekday.workweek.map { ($0, split) }))
         let t = try schedule(
-            [task("morning", 210), task("after", 240), task("week", 5 * 420)],
-            [link("morning", "after"), link("after", "week")],
+            [planTask("morning", 210), planTask("after", 240), planTask("week", 5 * 420)],
+            [planLink("morning", "after"), planLink("after", "week")],
             calendar: calendar, start: localInstant(2026, 3, 2, 9, zone: ny)
         )
         #expect(t["morning"].earlyFinish == localInstant(2026, 3, 2, 12, 30, zone: ny))  // not 13:30
@@ -86,8 +86,8 @@ struct SchedulerWorkedExampleTests {
 
     @Test func missedDeadlineGivesNegativeSlack() throws {
         let t = try schedule(
-            [task("a", 5 * partTimeDay), task("b", 5 * partTimeDay, constraint: .finishNoLaterThan(at(6, 14))), task("c", partTimeDay)],
-            [link("a", "b")]
+            [planTask("a", 5 * partTimeDay), planTask("b", 5 * partTimeDay, constraint: .finishNoLaterThan(at(6, 14))), planTask("c", partTimeDay)],
+            [planLink("a", "b")]
         )
         // b cannot finish before Friday 13 March; the deadline is a week earlier. Links still win.
         #expect(t["b"].earlyFinish == at(13, 14))
@@ -102,8 +102,8 @@ struct SchedulerWorkedExampleTests {
 
     @Test func metDeadlineLimitsSlack() throws {
         let t = try schedule(
-            [task("a", 5 * partTimeDay), task("b", 5 * partTimeDay), task("x", 2 * partTimeDay, constraint: .finishNoLaterThan(at(4, 14)))],
-            [link("a", "b")]
+            [planTask("a", 5 * partTimeDay), planTask("b", 5 * partTimeDay), planTask("x", 2 * partTimeDay, constraint: .finishNoLaterThan(at(4, 14)))],
+            [planLink("a", "b")]
         )
         #expect(t["x"].totalSlack == partTimeDay)
         #expect(t["x"].freeSlack == partTimeDay)
@@ -111,8 +111,8 @@ struct SchedulerWorkedExampleTests {
 
     @Test func freeAndTotalSlack() throws {
         let t = try schedule(
-            [task("a", 2 * partTimeDay), task("b", 5 * partTimeDay), task("c", partTimeDay), task("d", partTimeDay)],
-            [link("a", "c"), link("b", "c"), link("a", "d")]
+            [planTask("a", 2 * partTimeDay), planTask("b", 5 * partTimeDay), planTask("c", partTimeDay), planTask("d", partTimeDay)],
+            [planLink("a", "c"), planLink("b", "c"), planLink("a", "d")]
         )
         #expect(t["a"].totalSlack == 3 * partTimeDay)
         #expect(t["a"].freeSlack == 0)  // d follows a immediately
@@ -123,8 +123,8 @@ struct SchedulerWorkedExampleTests {
 
     @Test func milestonesSitAtTheEndOfPreviousWork() throws {
         let t = try schedule(
-            [task("kickoff", 0), task("a", 5 * partTimeDay), task("done", 0), task("b", partTimeDay)],
-            [link("kickoff", "a"), link("a", "done"), link("done", "b")]
+            [planTask("kickoff", 0), planTask("a", 5 * partTimeDay), planTask("done", 0), planTask("b", partTimeDay)],
+            [planLink("kickoff", "a"), planLink("a", "done"), planLink("done", "b")]
         )
         #expect(t["kickoff"].earlyStart == at(2, 9) && t["kickoff"].earlyFinish == at(2, 9))
         #expect(t["done"].isMilestone)
@@ -134,14 +134,14 @@ struct SchedulerWorkedExampleTests {
     }
 
     @Test func startConstraintInNonWorkingTimeMovesToNextWorkingMinute() throws {
-        let t = try schedule([task("a", hour, constraint: .startNoEarlierThan(at(7, 12))),
-                              task("b", hour, constraint: .startNoEarlierThan(at(2, 10).addingTimeInterval(30)))])
+        let t = try schedule([planTask("a", minutesPerHour, constraint: .startNoEarlierThan(at(7, 12))),
+                              planTask("b", minutesPerHour, constraint: .startNoEarlierThan(at(2, 10).addingTimeInterval(30)))])
         #expect(t["a"].earlyStart == at(9, 9))
         #expect(t["b"].earlyStart == at(2, 10).addingTimeInterval(60))
     }
 
     @Test func mustStartOnPinsAndReportsConflicts() throws {
-        let t = try schedule([task("a", 5 * partTimeDay), task("b", partTimeDay, constraint: .mustStartOn(at(4, 9)))], [link("a", "b")])
+        let t = try schedule([planTask("a", 5 * partTimeDay), planTask("b", partTimeDay, constraint: .mustStartOn(at(4, 9)))], [planLink("a", "b")])
         // The link wins (b starts Monday 9), and the missed date shows as negative slack.
         #expect(t["b"].earlyStart == at(9, 9))
         #expect(t["b"].totalSlack == -3 * partTimeDay)
@@ -149,9 +149,9 @@ struct SchedulerWorkedExampleTests {
 
     @Test func phasesRollUpAndCarryLinks() throws {
         let t = try schedule(
-            [task("phase", 0), task("a", 2 * partTimeDay, parent: "phase"), task("b", 3 * partTimeDay, parent: "phase"),
-             task("before", partTimeDay), task("after", partTimeDay), task("overlap", partTimeDay)],
-            [link("a", "b"), link("before", "phase"), link("phase", "after"), link("phase", "overlap", .startToStart, lag: partTimeDay)]
+            [planTask("phase", 0), planTask("a", 2 * partTimeDay, parent: "phase"), planTask("b", 3 * partTimeDay, parent: "phase"),
+             planTask("before", partTimeDay), planTask("after", partTimeDay), planTask("overlap", partTimeDay)],
+            [planLink("a", "b"), planLink("before", "phase"), planLink("phase", "after"), planLink("phase", "overlap", .startToStart, lag: partTimeDay)]
         )
         // "before" holds back every child of the phase.
         #expect(t["a"].earlyStart == at(3, 9))
@@ -165,16 +165,16 @@ struct SchedulerWorkedExampleTests {
     }
 
     @Test func progressPinsActualDates() throws {
-        var done = task("done", 5 * partTimeDay)
+        var done = planTask("done", 5 * partTimeDay)
         done.actualStart = at(2, 9)
         done.actualFinish = at(4, 14)  // finished early, in 3 days
         done.percentComplete = 100
-        var started = task("started", 2 * partTimeDay)
+        var started = planTask("started", 2 * partTimeDay)
         started.actualStart = at(3, 9)
         started.percentComplete = 50
         let t = try schedule(
-            [done, task("next", partTimeDay), task("blocker", 5 * partTimeDay), started],
-            [link("done", "next"), link("blocker", "started")]
+            [done, planTask("next", partTimeDay), planTask("blocker", 5 * partTimeDay), started],
+            [planLink("done", "next"), planLink("blocker", "started")]
         )
         #expect(t["done"].earlyStart == at(2, 9) && t["done"].earlyFinish == at(4, 14))
         #expect(t["next"].earlyStart == at(5, 9))
@@ -184,7 +184,7 @@ struct SchedulerWorkedExampleTests {
     }
 
     @Test func startsOnMondayWhenThePlanStartsOnAWeekend() throws {
-        let t = try schedule([task("a", hour)], start: at(7, 10))
+        let t = try schedule([planTask("a", minutesPerHour)], start: at(7, 10))
         #expect(t["a"].earlyStart == at(9, 9))
         #expect(t.start == at(7, 10))
     }
@@ -198,7 +198,7 @@ struct SchedulerWorkedExampleTests {
 @Suite("Scheduler: errors")
 struct SchedulerErrorTests {
     func schedule(_ tasks: [PlanTask], _ links: [TaskDependency]) throws(SchedulingError) -> Timeline {
-        try Scheduler.schedule(SchedulePlan(start: utc(2026, 3, 2, 9), calendar: .alwaysWorking, tasks: tasks, dependencies: links))
+        try Scheduler.schedule(SchedulePlan(start: utcInstant(2026, 3, 2, 9), calendar: .alwaysWorking, tasks: tasks, dependencies: links))
     }
 
     func error(_ tasks: [PlanTask], _ links: [TaskDependency]) -> SchedulingError? {
@@ -211,35 +211,35 @@ struct SchedulerErrorTests {
     }
 
     @Test func cycleNamesExactlyTheCycleInOrder() {
-        let tasks = ["d", "b", "c", "a", "e"].map { task($0, 60) }
-        let links = [link("d", "a"), link("a", "b"), link("b", "c"), link("c", "a", .startToStart), link("c", "e")]
+        let tasks = ["d", "b", "c", "a", "e"].map { planTask($0, 60) }
+        let links = [planLink("d", "a"), planLink("a", "b"), planLink("b", "c"), planLink("c", "a", .startToStart), planLink("c", "e")]
         #expect(error(tasks, links) == .cycle(taskIDs: ["b", "c", "a"]))
     }
 
     @Test func twoTaskCycleAndCycleThroughAPhase() {
-        #expect(error([task("x", 1), task("y", 1)], [link("x", "y"), link("y", "x", .finishToFinish)]) == .cycle(taskIDs: ["x", "y"]))
-        let tasks = [task("p", 0), task("child", 60, parent: "p"), task("other", 60)]
-        #expect(error(tasks, [link("child", "other"), link("other", "p")]) == .cycle(taskIDs: ["p", "child", "other"]))
+        #expect(error([planTask("x", 1), planTask("y", 1)], [planLink("x", "y"), planLink("y", "x", .finishToFinish)]) == .cycle(taskIDs: ["x", "y"]))
+        let tasks = [planTask("p", 0), planTask("child", 60, parent: "p"), planTask("other", 60)]
+        #expect(error(tasks, [planLink("child", "other"), planLink("other", "p")]) == .cycle(taskIDs: ["p", "child", "other"]))
     }
 
     @Test func unknownAndSelfLinksAreNamed() {
-        let tasks = [task("a", 60), task("b", 60)]
-        #expect(error(tasks, [link("a", "ghost"), link("nobody", "b"), link("a", "ghost")]) == .unknownTaskIDs(["ghost", "nobody"]))
-        #expect(error(tasks, [link("a", "b"), link("b", "b")]) == .selfDependency(taskIDs: ["b"]))
+        let tasks = [planTask("a", 60), planTask("b", 60)]
+        #expect(error(tasks, [planLink("a", "ghost"), planLink("nobody", "b"), planLink("a", "ghost")]) == .unknownTaskIDs(["ghost", "nobody"]))
+        #expect(error(tasks, [planLink("a", "b"), planLink("b", "b")]) == .selfDependency(taskIDs: ["b"]))
     }
 
     @Test func malformedTasks() {
-        #expect(error([task("a", 60), task("a", 30)], []) == .duplicateTaskID("a"))
-        #expect(error([task("a", -1)], []) == .negativeDuration(taskID: "a"))
-        #expect(error([task("a", 60, parent: "zz")], []) == .unknownParent(taskID: "a", parentID: "zz"))
-        #expect(error([task("a", 60, parent: "b"), task("b", 60, parent: "a")], []) == .parentCycle(taskIDs: ["a", "b"]))
-        var over = task("a", 60)
+        #expect(error([planTask("a", 60), planTask("a", 30)], []) == .duplicateTaskID("a"))
+        #expect(error([planTask("a", -1)], []) == .negativeDuration(taskID: "a"))
+        #expect(error([planTask("a", 60, parent: "zz")], []) == .unknownParent(taskID: "a", parentID: "zz"))
+        #expect(error([planTask("a", 60, parent: "b"), planTask("b", 60, parent: "a")], []) == .parentCycle(taskIDs: ["a", "b"]))
+        var over = planTask("a", 60)
         over.percentComplete = 101
         #expect(error([over], []) == .invalidPercentComplete(taskID: "a"))
-        #expect(error([task("p", 0), task("c", 60, parent: "p"), task("x", 60)], [link("x", "p", .finishToFinish)])
+        #expect(error([planTask("p", 0), planTask("c", 60, parent: "p"), planTask("x", 60)], [planLink("x", "p", .finishToFinish)])
             == .unsupportedSummaryLink(predecessorID: "x", successorID: "p"))
-        #expect(error([task("p", 0), task("c", 60, parent: "p")], [link("p", "c")])
+        #expect(error([planTask("p", 0), planTask("c", 60, parent: "p")], [planLink("p", "c")])
             == .unsupportedSummaryLink(predecessorID: "p", successorID: "c"))
-        #expect(error([task("a", 60), task("b", 60)], [link("a", "b", lag: Int.max)]) == .beyondHorizon(taskID: "b"))
+        #expect(error([planTask("a", 60), planTask("b", 60)], [planLink("a", "b", lag: Int.max)]) == .beyondHorizon(taskID: "b"))
     }
 }

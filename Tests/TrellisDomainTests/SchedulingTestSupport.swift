@@ -11,25 +11,25 @@ func localInstant(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: 
     return calendar.date(from: components)!
 }
 
-func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
+func utcInstant(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
     localInstant(year, month, day, hour, minute, zone: "UTC")
 }
 
-func date(_ iso: String) -> LocalDate { LocalDate(iso)! }
+func localDate(_ iso: String) -> LocalDate { LocalDate(iso)! }
 
-let hour = 60
+let minutesPerHour = 60
 /// A day on the part-time calendar.
 let partTimeDay = 300
 
-func partTime(_ zone: String = "Europe/Madrid", holidays: [String] = []) throws -> WorkCalendar {
-    try WorkCalendar.partTimeMornings(timeZone: zone).adding(holidays: holidays.map(date))
+func partTimeCalendar(_ zone: String = "Europe/Madrid", holidays: [String] = []) throws -> WorkCalendar {
+    try WorkCalendar.partTimeMornings(timeZone: zone).adding(holidays: holidays.map(localDate))
 }
 
-func task(_ id: String, _ minutes: Int, parent: String? = nil, constraint: TaskConstraint? = nil) -> PlanTask {
+func planTask(_ id: String, _ minutes: Int, parent: String? = nil, constraint: TaskConstraint? = nil) -> PlanTask {
     PlanTask(id: id, name: id, durationMinutes: minutes, parentID: parent, constraint: constraint)
 }
 
-func link(_ from: String, _ to: String, _ kind: DependencyKind = .finishToStart, lag: Int = 0) -> TaskDependency {
+func planLink(_ from: String, _ to: String, _ kind: DependencyKind = .finishToStart, lag: Int = 0) -> TaskDependency {
     TaskDependency(predecessorID: from, successorID: to, kind: kind, lagMinutes: lag)
 }
 

@@ -8,8 +8,8 @@ struct WorkCalendarTests {
         let calendar = try WorkCalendar.partTimeMornings(timeZone: "Europe/Madrid")
         #expect(calendar.minutesPerDay == 300)
         #expect(calendar.minutesPerWeek == 1500)
-        #expect(calendar.intervals(on: date("2026-03-02")) == [WorkingInterval(from: "09:00", to: "14:00")])
-        #expect(calendar.intervals(on: date("2026-03-07")).isEmpty)  // Saturday
+        #expect(calendar.intervals(on: localDate("2026-03-02")) == [WorkingInterval(from: "09:00", to: "14:00")])
+        #expect(calendar.intervals(on: localDate("2026-03-07")).isEmpty)  // Saturday
     }
 
     @Test func splitDayLength() throws {
@@ -25,7 +25,7 @@ struct WorkCalendarTests {
         let issues = WorkCalendar.validate(
             timeZoneID: "Mars/Olympus",
             weekly: [.monday: overlapping, .tuesday: [WorkingInterval(startMinute: 600, endMinute: 1500)]],
-            exceptions: [date("2026-01-02"): [WorkingInterval(startMinute: 700, endMinute: 600)]]
+            exceptions: [localDate("2026-01-02"): [WorkingInterval(startMinute: 700, endMinute: 600)]]
         )
         #expect(Set(issues.map(\.field)) == ["timeZoneID", "weekly.monday", "weekly.tuesday[0]", "exceptions.2026-01-02[0]"])
         #expect(WorkCalendar.validate(timeZoneID: "UTC", weekly: [:]).map(\.field) == ["weekly"])
@@ -33,8 +33,8 @@ struct WorkCalendarTests {
     }
 
     @Test func codableRoundTripAndValidatingDecode() throws {
-        let calendar = try partTime(holidays: ["2026-01-06"])
-            .adding(nonWorkingPeriods: [NonWorkingPeriod(start: date("2026-02-02"), end: date("2026-02-03"))])
+        let calendar = try partTimeCalendar(holidays: ["2026-01-06"])
+            .adding(nonWorkingPeriods: [NonWorkingPeriod(start: localDate("2026-02-02"), end: localDate("2026-02-03"))])
         let json = try JSONEncoder().encode(calendar)
         let text = String(decoding: json, as: UTF8.self)
         #expect(text.contains("\"monday\":[{\"end\":\"14:00\",\"start\":\"09:00\"}]") || text.contains("\"start\":\"09:00\""))
@@ -62,9 +62,9 @@ struct WorkCalendarTests {
     @Test(arguments: ["Europe/Madrid", "America/New_York", "Australia/Sydney", "Asia/Kolkata"])
     func workingIntervalsFollowLocalTimeAcrossDaylightSaving(zone: String) throws {
         // Every day of 2026 and 2027: each working interval's instants equal Foundation's own local-time conversion.
-        let calendar = try partTime(zone)
-        var day = date("2026-01-01")
-        while day < date("2028-01-01") {
+        let calendar = try partTimeCalendar(zone)
+        var day = localDate("2026-01-01")
+        while day < localDate("2028-01-01") {
             let expected = calendar.intervals(on: day).map {
                 DateInterval(start: localInstant(day.year, day.month, day.day, $0.startMinute / 60, $0.startMinute % 60, zone: zone),
                              end: localInstant(day.year, day.month, day.day, $0.endMinute / 60, $0.endMinute % 60, zone: zone))
@@ -75,35 +75,35 @@ struct WorkCalendarTests {
     }
 
     @Test func madridSpringForwardShiftsUTCByAnHour() throws {
-        let calendar = try partTime("Europe/Madrid")
+        let calendar = try partTimeCalendar("Europe/Madrid")
         // Friday before the change: 09:00 CET = 08:00Z. Monday after: 09:00 CEST = 07:00Z.
-        #expect(calendar.workingIntervals(on: date("2026-03-27")) == [DateInterval(start: utc(2026, 3, 27, 8), end: utc(2026, 3, 27, 13))])
-        #expect(calendar.workingIntervals(on: date("2026-03-30")) == [DateInterval(start: utc(2026, 3, 30, 7), end: utc(2026, 3, 30, 12))])
+        #expect(calendar.workingIntervals(on: localDate("2026-03-27")) == [DateInterval(start: utcInstant(2026, 3, 27, 8), end: utcInstant(2026, 3, 27, 13))])
+        #expect(calendar.workingIntervals(on: localDate("2026-03-30")) == [DateInterval(start: utcInstant(2026, 3, 30, 7), end: utcInstant(2026, 3, 30, 12))])
     }
 
     @Test func roundTheClockDaysHaveRealLengthOnDaylightSavingDays() throws {
         let allDay = [WorkingInterval(startMinute: 0, endMinute: 1440)]
         let calendar = try WorkCalendar(timeZoneID: "Europe/Madrid", weekly: Dictionary(uniqueKeysWithValues: Weekday.allCases.map { ($0, allDay) }))
-        let minutes = { (d: String) in calendar.workingIntervals(on: date(d)).reduce(0) { $0 + Int($1.duration / 60) } }
+        let minutes = { (d: String) in calendar.workingIntervals(on: localDate(d)).reduce(0) { $0 + Int($1.duration / 60) } }
         #expect(minutes("2026-03-28") == 1440)
         #expect(minutes("2026-03-29") == 1380)
         #expect(minutes("2026-10-25") == 1500)
         // A working hour that falls entirely in the spring-forward gap does not exist.
         let gapHour = try WorkCalendar(timeZoneID: "Europe/Madrid", weekly: [.sunday: [WorkingInterval(from: "02:00", to: "03:00")!]])
-        #expect(gapHour.workingIntervals(on: date("2026-03-29")).isEmpty)
-        #expect(gapHour.workingIntervals(on: date("2026-03-22")).count == 1)
+        #expect(gapHour.workingIntervals(on: localDate("2026-03-29")).isEmpty)
+        #expect(gapHour.workingIntervals(on: localDate("2026-03-22")).count == 1)
         // And the ambiguous fall-back hour is worked twice (02:00 CEST to 03:00 CET = 2 real hours).
-        #expect(gapHour.workingIntervals(on: date("2026-10-25")).first?.duration == 7200)
+        #expect(gapHour.workingIntervals(on: localDate("2026-10-25")).first?.duration == 7200)
     }
 
     @Test func workingMinuteArithmetic() throws {
-        let calendar = try partTime("Europe/Madrid", holidays: ["2026-03-04"])
+        let calendar = try partTimeCalendar("Europe/Madrid", holidays: ["2026-03-04"])
         let monday = localInstant(2026, 3, 2, 9, zone: "Europe/Madrid")
         // 20 working hours over Mon, Tue, Thu (Wednesday is a holiday) and Fri: ends Fri 14:00.
         let friday14 = localInstant(2026, 3, 6, 14, zone: "Europe/Madrid")
-        #expect(calendar.date(byAddingWorkingMinutes: 20 * hour, to: monday) == friday14)
-        #expect(calendar.workingMinutes(from: monday, to: friday14) == 20 * hour)
-        #expect(calendar.workingMinutes(from: friday14, to: monday) == -20 * hour)
+        #expect(calendar.date(byAddingWorkingMinutes: 20 * minutesPerHour, to: monday) == friday14)
+        #expect(calendar.workingMinutes(from: monday, to: friday14) == 20 * minutesPerHour)
+        #expect(calendar.workingMinutes(from: friday14, to: monday) == -20 * minutesPerHour)
         // Exactly one day ends at 14:00 the same day, not 09:00 the next.
         #expect(calendar.date(byAddingWorkingMinutes: 300, to: monday) == localInstant(2026, 3, 2, 14, zone: "Europe/Madrid"))
         // Backwards lands on the start of a working minute.
@@ -116,14 +116,14 @@ struct WorkCalendarTests {
     }
 
     @Test func timeOffAndExceptions() throws {
-        let base = try partTime()
-        let person = base.adding(nonWorkingPeriods: [NonWorkingPeriod(start: date("2026-03-02"), end: date("2026-03-03"), note: "leave")])
-        #expect(person.intervals(on: date("2026-03-02")).isEmpty)
-        #expect(person.intervals(on: date("2026-03-03")).isEmpty)
-        #expect(person.intervals(on: date("2026-03-04")).count == 1)
-        let saturdayShift = try WorkCalendar(timeZoneID: "Europe/Madrid", weekly: base.weekly, holidays: [date("2026-03-02")],
-                                             exceptions: [date("2026-03-07"): [WorkingInterval(from: "10:00", to: "12:00")!]])
-        #expect(saturdayShift.intervals(on: date("2026-03-07")).map(\.minutes) == [120])
-        #expect(saturdayShift.intervals(on: date("2026-03-02")).isEmpty)
+        let base = try partTimeCalendar()
+        let person = base.adding(nonWorkingPeriods: [NonWorkingPeriod(start: localDate("2026-03-02"), end: localDate("2026-03-03"), note: "leave")])
+        #expect(person.intervals(on: localDate("2026-03-02")).isEmpty)
+        #expect(person.intervals(on: localDate("2026-03-03")).isEmpty)
+        #expect(person.intervals(on: localDate("2026-03-04")).count == 1)
+        let saturdayShift = try WorkCalendar(timeZoneID: "Europe/Madrid", weekly: base.weekly, holidays: [localDate("2026-03-02")],
+                                             exceptions: [localDate("2026-03-07"): [WorkingInterval(from: "10:00", to: "12:00")!]])
+        #expect(saturdayShift.intervals(on: localDate("2026-03-07")).map(\.minutes) == [120])
+        #expect(saturdayShift.intervals(on: localDate("2026-03-02")).isEmpty)
     }
 }

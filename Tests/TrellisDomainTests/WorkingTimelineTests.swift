@@ -7,7 +7,7 @@ struct WorkingTimelineTests {
     let madrid = "Europe/Madrid"
 
     @Test func startsAndFinishesAtBoundaries() throws {
-        let calendar = try partTime()
+        let calendar = try partTimeCalendar()
         var axis = WorkingTimeline(calendar: calendar, origin: localInstant(2026, 3, 2, 9, zone: madrid))
         #expect(try axis.startInstant(at: 0) == localInstant(2026, 3, 2, 9, zone: madrid))
         // Position 300: a start is Tuesday 09:00, a finish is Monday 14:00.
@@ -23,7 +23,7 @@ struct WorkingTimelineTests {
     }
 
     @Test func instantsRoundToWholeWorkingMinutes() throws {
-        var axis = WorkingTimeline(calendar: try partTime(), origin: localInstant(2026, 3, 2, 9, zone: madrid))
+        var axis = WorkingTimeline(calendar: try partTimeCalendar(), origin: localInstant(2026, 3, 2, 9, zone: madrid))
         let halfMinuteIn = localInstant(2026, 3, 2, 9, zone: madrid).addingTimeInterval(30)
         #expect(try axis.startPosition(of: halfMinuteIn) == 1)
         #expect(try axis.finishPosition(of: halfMinuteIn) == 0)
@@ -34,20 +34,20 @@ struct WorkingTimelineTests {
     }
 
     @Test func originInNonWorkingTime() throws {
-        var axis = WorkingTimeline(calendar: try partTime(), origin: localInstant(2026, 3, 7, 10, zone: madrid))
+        var axis = WorkingTimeline(calendar: try partTimeCalendar(), origin: localInstant(2026, 3, 7, 10, zone: madrid))
         #expect(try axis.startInstant(at: 0) == localInstant(2026, 3, 9, 9, zone: madrid))
         #expect(try axis.startPosition(of: localInstant(2026, 3, 9, 10, zone: madrid)) == 60)
     }
 
     @Test func beyondHorizonIsAnError() throws {
-        var axis = WorkingTimeline(calendar: try partTime(), origin: localInstant(2026, 3, 2, 9, zone: madrid))
+        var axis = WorkingTimeline(calendar: try partTimeCalendar(), origin: localInstant(2026, 3, 2, 9, zone: madrid))
         #expect(throws: WorkingTimelineError.self) { try axis.startInstant(at: 1_500 * 52 * 300) }
     }
 
     @Test(arguments: 0..<40)
     func agreesWithDayByDayCalendarArithmetic(seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(seed) &* 7919)
-        let origin = utc(2026, 1, 1, 0).addingTimeInterval(Double(Int.random(in: 0..<(400 * 1440), using: &rng)) * 60)
+        let origin = utcInstant(2026, 1, 1, 0).addingTimeInterval(Double(Int.random(in: 0..<(400 * 1440), using: &rng)) * 60)
         let calendar = RandomPlanGenerator.randomCalendar(using: &rng, around: origin)
         var axis = WorkingTimeline(calendar: calendar, origin: origin)
         let zero = try axis.startInstant(at: 0)

@@ -74,6 +74,7 @@ struct MSPDIExportTests {
         let week = try #require(calendar["week"] as? [String: [String: Any]])
         for day in ["monday", "tuesday", "wednesday", "thursday", "friday"] {
             #expect(week[day]?["hours"] as? [[String]] == [["09:00", "14:00"]], "\(day)")
+            #expect(week[day]?["minutes"] as? Int == 300, "\(day)")
         }
         #expect(week["saturday"]?["type"] as? String == "NON_WORKING")
         #expect(week["sunday"]?["hours"] as? [[String]] == [])
@@ -114,5 +115,22 @@ struct MSPDIExportTests {
         #expect(xml.contains("<Company>Bell &amp; Co</Company>"))
         let project = try readBack(export)
         #expect(project["name"] as? String == "R&D <\"beta\"> 'plan'")
+    }
+}
+
+extension MSPDIExportTests {
+    /// Round-the-clock working time: MSPDI writes the end of the day as 00:00:00, which must read back as 24:00.
+    @Test func aRoundTheClockCalendar() throws {
+        var export = try ExportFixtures.allLinkKinds()
+        export.plan.calendar = .alwaysWorking
+        export.clientTimeZone = TimeZoneID("UTC")!
+        export.timeline = try Scheduler.schedule(export.plan)
+        let project = try readBack(export)
+        let calendar = try #require((project["calendars"] as? [[String: Any]])?.first)
+        let week = try #require(calendar["week"] as? [String: [String: Any]])
+        #expect(week["sunday"]?["type"] as? String == "WORKING")
+        #expect(week["sunday"]?["hours"] as? [[String]] == [["00:00", "00:00"]])
+        #expect(week["sunday"]?["minutes"] as? Int == 1440)
+        #expect(project["minutesPerDay"] as? Int == 1440)
     }
 }

@@ -10,6 +10,8 @@ struct TenantBoundaryTests {
     /// A valid body for routes that validate before they look anything up.
     static let bodies: [String: String] = [
         "POST /v1/members/{memberId}/time-off": #"{"startsOn":"2026-03-02","endsOn":"2026-03-03"}"#,
+        "POST /v1/plans/{planId}/baselines": #"{"name":"b"}"#,
+        "POST /v1/plans/{planId}/tasks": #"{"name":"t","durationHours":1}"#,
     ]
 
     @Test func everyRouteWithAnIdAnswers404ToAnotherAgency() async throws {
@@ -25,9 +27,22 @@ struct TenantBoundaryTests {
                 {"memberId":"\(member.id)","clientId":"\(client)","roleId":"\(role)","allocation":{"percent":50},"startsOn":"2026-03-02","endsOn":"2026-06-30"}
                 """).string("id") ?? ""
             let token = (try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"x"}"#).json["token"] as? [String: Any])?["id"] as? String ?? ""
+            let created = try await api.call(.post, "/v1/plans", token: api.tokenA, json: #"{"clientId":"\#(client)","startsOn":"2026-03-02"}"#)
+            let plan = (created.json["plan"] as? [String: Any])?["id"] as? String ?? ""
+            let tasks = created.json["tasks"] as? [[String: Any]] ?? []
+            let link = (created.json["dependencies"] as? [[String: Any]])?.first ?? [:]
+            let builtIn = try await api.call(.get, "/v1/templates/00000000-0000-4000-8000-000000000001", token: api.tokenA)
+            let templateBody = String(decoding: try JSONSerialization.data(withJSONObject: builtIn.json["template"] ?? [:]), as: UTF8.self)
+            let template = try await api.call(.post, "/v1/templates", token: api.tokenA, json: templateBody).string("id") ?? ""
+            let calendarBody = try await api.call(.get, "/v1/clients/\(client)/calendar", token: api.tokenA).text
+            var bodies = Self.bodies
+            bodies["PUT /v1/templates/{templateId}"] = templateBody
+            bodies["PUT /v1/clients/{clientId}/calendar"] = calendarBody
+            bodies["POST /v1/plans/{planId}/dependencies"] = #"{"predecessorId":"\#(tasks.first?["id"] as? String ?? "")","successorId":"\#(tasks.last?["id"] as? String ?? "")"}"#
             let ids = [
                 "clientId": client, "memberId": member.id, "roleId": role, "contactId": contact, "timeOffId": timeOff,
-                "assignmentId": assignment, "tokenId": token,
+                "assignmentId": assignment, "tokenId": token, "planId": plan, "taskId": tasks.first?["id"] as? String ?? "",
+                "templateId": template, "predecessorId": link["predecessorId"] as? String ?? "", "successorId": link["successorId"] as? String ?? "",
             ]
             #expect(ids.values.allSatisfy { UUID(uuidString: $0) != nil }, "fixture ids: \(ids)")
 
@@ -39,8 +54,9 @@ struct TenantBoundaryTests {
                 #expect(!uri.contains("{"), "no fixture for a parameter of \(route.method) \(route.path) — add one here")
                 if uri.contains("{") { continue }
                 let key = "\(route.method.rawValue) \(route.path.description)"
-                let body = [.post, .patch, .put].contains(route.method) ? (Self.bodies[key] ?? "{}") : nil
-                let reply = try await api.call(route.method, uri, token: api.tokenB, json: body)
+                let body = [.post, .patch, .put].contains(route.method) ? (bodies[key] ?? "{}") : nil
+                // Plan edits need If-Match; send one so the answer is about the tenant, not the precondition.
+                let reply = try await api.call(route.method, uri, token: api.tokenB, json: body, headers: [.ifMatch: "\"1\""])
                 #expect(reply.status == 404, "\(key) answered \(reply.status) to another agency: \(reply.text)")
                 #expect(reply.problemType == "https://trellis.app/problems/not-found")
                 // The owner agency still gets through (so the 404 is about the tenant, not the route).
@@ -49,7 +65,7 @@ struct TenantBoundaryTests {
                 }
                 checked += 1
             }
-            #expect(checked >= 15)
+            #expect(checked >= 30)
         }
     }
 

@@ -75,11 +75,13 @@ struct ScheduleGraph {
         linkTo.reserveCapacity(dependencies.count)
         linkKind.reserveCapacity(dependencies.count)
         linkLag.reserveCapacity(dependencies.count)
-        for link in dependencies {
-            let p = index[link.predecessorID], s = index[link.successorID]
-            guard let p, let s else {
-                if p == nil, unknownSeen.insert(link.predecessorID).inserted { unknown.append(link.predecessorID) }
-                if s == nil, unknownSeen.insert(link.successorID).inserted { unknown.append(link.successorID) }
+        let predecessors = index.resolve(dependencies.map(\.predecessorID))
+        let successors = index.resolve(dependencies.map(\.successorID))
+        for (e, link) in dependencies.enumerated() {
+            let p = predecessors[e], s = successors[e]
+            guard p >= 0, s >= 0 else {
+                if p < 0, unknownSeen.insert(link.predecessorID).inserted { unknown.append(link.predecessorID) }
+                if s < 0, unknownSeen.insert(link.successorID).inserted { unknown.append(link.successorID) }
                 continue
             }
             if p == s {

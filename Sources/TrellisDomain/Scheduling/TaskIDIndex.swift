@@ -45,6 +45,31 @@ struct TaskIDIndex {
         return true
     }
 
+    /// Indices of many ids at once (-1 for unknown ids). Two passes: first find each id's slot by hash
+    /// tag alone, then confirm the strings. The iterations of each pass are independent, so the CPU can
+    /// overlap their cache misses instead of taking them one after another.
+    func resolve(_ keys: [String]) -> [Int] {
+        var found = [Int](repeating: -1, count: keys.count)
+        for k in keys.indices {
+            let h = TaskIDIndex.hash(keys[k])
+            let tag = h >> 32
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let word = slots[slot]
+                if word == 0 { break }
+                if word >> 32 == tag {
+                    found[k] = Int(word & 0xFFFF_FFFF) - 1
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        for k in keys.indices where found[k] >= 0 && ids[found[k]] != keys[k] {
+            found[k] = self[keys[k]] ?? -1  // a tag collision: take the slow, exact path
+        }
+        return found
+    }
+
     @inline(__always)
     subscript(id: String) -> Int? {
         let h = TaskIDIndex.hash(id)

@@ -6,7 +6,7 @@ public struct AgencyID: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
     public var description: String { rawValue.uuidString.lowercased() }
     public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
 }
 
 public struct MemberID: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -14,7 +14,7 @@ public struct MemberID: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
     public var description: String { rawValue.uuidString.lowercased() }
     public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
 }
 
 public struct ClientID: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -22,5 +22,5 @@ public struct ClientID: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
     public var description: String { rawValue.uuidString.lowercased() }
     public init(from decoder: any Decoder) throws { rawValue = try UUID(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try rawValue.encode(to: encoder) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
 }

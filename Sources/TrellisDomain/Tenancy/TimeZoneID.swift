@@ -7,7 +7,10 @@ public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
     private static let known: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
 
     public init?(_ identifier: String) {
-        guard TimeZoneID.known.contains(identifier), TimeZone(identifier: identifier) != nil else { return nil }
+        // The tz list of this Foundation lags the database (it has Asia/Calcutta, not Asia/Kolkata), so an
+        // Area/Location name that the tz database itself resolves is accepted too; abbreviations are not.
+        let plausible = TimeZoneID.known.contains(identifier) || (identifier.contains("/") && !identifier.hasPrefix("Etc/GMT"))
+        guard plausible, TimeZone(identifier: identifier) != nil else { return nil }
         self.identifier = identifier
     }
 

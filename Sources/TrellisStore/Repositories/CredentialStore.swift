@@ -58,15 +58,15 @@ public struct CredentialStore: Sendable {
         let secret = Self.newSecret(prefix: "trl_")
         let id = UUID()
         let prefix = String(secret.prefix(10))
-        let rows = try await translatingConstraints(foreignKeys: ["api_tokens_agency_id_member_id_fkey": "memberId"]) {
-            try await connection.query("""
+        return try await translatingConstraints(foreignKeys: ["api_tokens_agency_id_member_id_fkey": "memberId"]) {
+            let rows = try await connection.query("""
                 INSERT INTO api_tokens (agency_id, id, member_id, name, token_hash, prefix)
                 VALUES (\(agency.rawValue), \(id), \(member), \(name), \(Self.hash(secret)), \(prefix))
                 RETURNING id, member_id, name, prefix, created_at, last_used_at, revoked_at
                 """, logger: logger)
+            for try await row in rows { return (try Self.decodeToken(row), secret) }
+            throw StoreError.notFound("member")
         }
-        for try await row in rows { return (try Self.decodeToken(row), secret) }
-        throw StoreError.notFound("member")
     }
 
     public func listTokens(on connection: PostgresConnection) async throws -> [TokenRecord] {

@@ -1,0 +1,555 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+import TrellisDomain
+import TrellisStore
+
+/// Templates, client calendars, onboarding plans and their timelines.
+/// Every plan edit names the version it was based on (`If-Match`), runs in one transaction, and is
+/// scheduled before it commits: an edit that would make a cycle is refused with the cycle's tasks.
+struct PlanRoutes {
+    let database: TenantDatabase
+    let store: PlanStore
+    let clients: ClientStore
+    let assignments: AssignmentStore
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/v1/templates", use: listTemplates)
+        router.post("/v1/templates", use: createTemplate)
+        router.get("/v1/templates/{templateId}", use: readTemplate)
+        router.put("/v1/templates/{templateId}", use: replaceTemplate)
+        router.post("/v1/templates/{templateId}/archive", use: archiveTemplate)
+        router.get("/v1/clients/{clientId}/calendar", use: readCalendar)
+        router.put("/v1/clients/{clientId}/calendar", use: replaceCalendar)
+        router.get("/v1/plans", use: listPlans)
+        router.post("/v1/plans", use: createPlan)
+        router.get("/v1/plans/{planId}", use: readPlan)
+        router.patch("/v1/plans/{planId}", use: updatePlan)
+        router.post("/v1/plans/{planId}/archive", use: archivePlan)
+        router.post("/v1/plans/{planId}/tasks", use: addTask)
+        router.patch("/v1/plans/{planId}/tasks/{taskId}", use: updateTask)
+        router.delete("/v1/plans/{planId}/tasks/{taskId}", use: deleteTask)
+        router.post("/v1/plans/{planId}/dependencies", use: addDependency)
+        router.delete("/v1/plans/{planId}/dependencies/{predecessorId}/{successorId}", use: deleteDependency)
+        router.get("/v1/plans/{planId}/timeline", use: timeline)
+        router.get("/v1/plans/{planId}/baselines", use: listBaselines)
+        router.post("/v1/plans/{planId}/baselines", use: saveBaseline)
+        router.get("/v1/members/{memberId}/timeline", use: personTimeline)
+    }
+
+    // MARK: Templates
+
+    struct TemplateView: Codable, Sendable {
+        var id: UUID
+        var builtIn: Bool
+        var version: Int
+        var template: OnboardingTemplate
+        init(_ record: PlanStore.TemplateRecord) {
+            id = record.id
+            builtIn = record.builtIn
+            version = record.version
+            template = record.template
+        }
+    }
+
+    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[TemplateView]> {
+        let principal = try context.require(.readPlans)
+        let store = self.store
+        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.templates(on: $0) }.map(TemplateView.init))
+    }
+
+    @Sendable func readTemplate(_ request: Request, context: AppRequestContext) async throws -> Versioned<TemplateView> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("templateId")
+        let store = self.store
+        let record = try await database.withTenant(principal.agencyID) { try await store.template(id, on: $0) }
+        return Versioned(body: TemplateView(record), version: record.version)
+    }
+
+    @Sendable func createTemplate(_ request: Request, context: AppRequestContext) async throws -> Versioned<TemplateView> {
+        let principal = try context.require(.manageTemplates)
+        let template = try await Self.template(from: request, context: context)
+        let store = self.store
+        let record = try await database.withTenant(principal.agencyID) {
+            try await store.saveTemplate(id: UUID(), agency: principal.agencyID, template, expectedVersion: nil, on: $0)
+        }
+        return Versioned(body: TemplateView(record), version: record.version, status: .created)
+    }
+
+    @Sendable func replaceTemplate(_ request: Request, context: AppRequestContext) async throws -> Versioned<TemplateView> {
+        let principal = try context.require(.manageTemplates)
+        let id = try context.uuidParameter("templateId")
+        let expected = try request.ifMatchVersion()
+        let template = try await Self.template(from: request, context: context)
+        let store = self.store
+        let record = try await database.withTenant(principal.agencyID) { connection in
+            let current = try await store.template(id, on: connection)
+            if current.builtIn { throw Problem(.forbidden, detail: "the built-in template cannot be changed; copy it instead") }
+            return try await store.saveTemplate(id: id, agency: principal.agencyID, template, expectedVersion: expected, on: connection)
+        }
+        return Versioned(body: TemplateView(record), version: record.version)
+    }
+
+    @Sendable func archiveTemplate(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let principal = try context.require(.manageTemplates)
+        let id = try context.uuidParameter("templateId")
+        let store = self.store
+        try await database.withTenant(principal.agencyID) { connection in
+            if id == PlanStore.builtInTemplateID { throw Problem(.forbidden, detail: "the built-in template cannot be archived") }
+            try await store.archiveTemplate(id, on: connection)
+        }
+        return .noContent
+    }
+
+    /// A template is a nested document: decoded as a whole, then validated so every issue is named.
+    static func template(from request: Request, context: AppRequestContext) async throws -> OnboardingTemplate {
+        let data = try await request.body.collect(upTo: context.maxUploadSize)
+        let template = try decodeDocument(OnboardingTemplate.self, Data(buffer: data))
+        let issues = template.validate()
+        if !issues.isEmpty { throw Problem.validation(issues.map { FieldError($0.field, $0.message) }) }
+        return template
+    }
+
+    // MARK: Calendars
+
+    @Sendable func readCalendar(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WorkCalendar> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("clientId")
+        guard TenantPolicy.canSee(client: ClientID(id), as: principal) else { throw Problem.notFound("client") }
+        let store = self.store, clients = self.clients
+        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+            try await store.calendar(for: try await clients.get(id, on: connection), on: connection)
+        })
+    }
+
+    @Sendable func replaceCalendar(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WorkCalendar> {
+        let principal = try context.require(.writeClients)
+        let id = try context.uuidParameter("clientId")
+        let data = try await request.body.collect(upTo: context.maxUploadSize)
+        let calendar = try decodeDocument(WorkCalendar.self, Data(buffer: data))
+        let store = self.store, clients = self.clients
+        try await database.withTenant(principal.agencyID) { connection in
+            _ = try await clients.get(id, on: connection)
+            try await store.setCalendar(client: id, calendar, on: connection)
+        }
+        return JSONBody(calendar)
+    }
+
+    // MARK: Plans
+
+    struct PlanView: Codable, Sendable {
+        var plan: PlanRecord
+        var tasks: [PlanTaskRecord]
+        var dependencies: [PlanDependencyRecord]
+    }
+
+    @Sendable func listPlans(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[PlanRecord]> {
+        let principal = try context.require(.readPlans)
+        var client = request.query("clientId").flatMap(UUID.init(uuidString:))
+        if request.query("clientId") != nil && client == nil { throw Problem.validation([FieldError("clientId", "must be a UUID")]) }
+        if principal.role == .clientViewer { client = principal.clientID?.rawValue }
+        let store = self.store
+        return JSONBody(try await database.withTenant(principal.agencyID) { [client] in try await store.plans(client: client, on: $0) })
+    }
+
+    /// `{clientId, templateId, startsOn, name?}`: instantiates the template on the client's calendar,
+    /// the first working minute on or after `startsOn`, with assignees from the hybrid-role assignments.
+    @Sendable func createPlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let principal = try context.require(.writePlans)
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["clientId", "templateId", "startsOn", "name"])
+        let clientID = reader.uuid("clientId", required: true)
+        let templateID = reader.uuid("templateId") ?? PlanStore.builtInTemplateID
+        let startsOn = reader.date("startsOn", required: true)
+        let name = reader.string("name", maxLength: 200)
+        try reader.check()
+        guard let clientID, let startsOn else { throw Problem(.malformedRequest) }
+        let (store, clients, assignments) = (self.store, self.clients, self.assignments)
+        let view = try await database.withTenant(principal.agencyID) { connection in
+            let client: ClientRecord
+            do { client = try await clients.get(clientID, on: connection) } catch StoreError.notFound {
+                throw Problem.validation([FieldError("clientId", "does not exist")])
+            }
+            let template: PlanStore.TemplateRecord
+            do { template = try await store.template(templateID, on: connection) } catch StoreError.notFound {
+                throw Problem.validation([FieldError("templateId", "does not exist")])
+            }
+            let calendar = try await store.calendar(for: client, on: connection)
+            let start = try Self.firstWorkingMinute(on: startsOn, calendar)
+            let planID = UUID()
+            let instance: TemplateInstance
+            do { instance = try template.template.instantiate(calendar: calendar, planID: planID.lowercasedString) } catch let error as TemplateValidationError {
+                throw Problem.validation(error.issues.map { FieldError("template." + $0.field, $0.message) })
+            }
+            var holders: [String: UUID] = [:]
+            for roleKey in Set(instance.tasks.compactMap(\.roleKey)) {
+                holders[roleKey] = try await assignments.holder(roleKey: roleKey, client: clientID, on: startsOn, connection: connection)
+            }
+            _ = try await store.createPlan(
+                id: planID, agency: principal.agencyID, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
+                templateName: template.template.name, startsAt: start, instance: instance, assignees: holders, on: connection)
+            return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
+        }
+        return Versioned(body: view, version: view.plan.version, status: .created)
+    }
+
+    @Sendable func readPlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("planId")
+        let store = self.store
+        let document = try await database.withTenant(principal.agencyID) { try await store.document(id, on: $0) }
+        try Self.checkVisible(document.plan, to: principal)
+        return Versioned(body: PlanView(plan: document.plan, tasks: document.tasks, dependencies: document.dependencies), version: document.plan.version)
+    }
+
+    @Sendable func updatePlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "startsOn"])
+        let name = reader.string("name", maxLength: 200)
+        let startsOn = reader.date("startsOn")
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
+        try reader.check()
+        return try await edit(request, context) { planID, store, principal, connection in
+            var start: Date?
+            if let startsOn {
+                let document = try await store.document(planID, on: connection)
+                start = try Self.firstWorkingMinute(on: startsOn, document.calendar)
+            }
+            try await store.updatePlan(planID, name: name, startsAt: start, on: connection)
+        }
+    }
+
+    @Sendable func archivePlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        try await edit(request, context) { planID, store, principal, connection in try await store.archivePlan(planID, on: connection) }
+    }
+
+    static let taskFields: Set<String> = [
+        "name", "parentId", "position", "durationMinutes", "durationHours", "durationDays", "roleKey", "assigneeId", "checklist",
+        "constraint", "percentComplete", "actualStart", "actualFinish",
+    ]
+
+    @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let object = try await request.jsonObject(context: context)
+        return try await edit(request, context) { planID, store, principal, connection in
+            let document = try await store.document(planID, on: connection)
+            let base = PlanTaskRecord(
+                id: UUID(), position: (document.tasks.map(\.position).max() ?? -1) + 1, parentId: nil, name: "", durationMinutes: 0,
+                roleKey: nil, assigneeId: nil, checklist: [], constraint: nil, percentComplete: 0, actualStart: nil, actualFinish: nil,
+                icalSequence: 0, icalStart: nil, icalFinish: nil)
+            let task = try Self.task(from: object, base: base, isNew: true, calendar: document.calendar)
+            try await store.insertTask(agency: principal.agencyID, plan: planID, task, on: connection)
+        }
+    }
+
+    @Sendable func updateTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let object = try await request.jsonObject(context: context)
+        let taskID = try context.uuidParameter("taskId")
+        return try await edit(request, context) { planID, store, principal, connection in
+            let document = try await store.document(planID, on: connection)
+            guard let current = document.tasks.first(where: { $0.id == taskID }) else { throw Problem.notFound("task") }
+            let task = try Self.task(from: object, base: current, isNew: false, calendar: document.calendar)
+            try await store.updateTask(plan: planID, task, on: connection)
+        }
+    }
+
+    @Sendable func deleteTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let taskID = try context.uuidParameter("taskId")
+        return try await edit(request, context) { planID, store, principal, connection in
+            try await store.deleteTask(plan: planID, task: taskID, on: connection)
+        }
+    }
+
+    @Sendable func addDependency(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["predecessorId", "successorId", "kind", "lagMinutes", "lagHours", "lagDays"])
+        let predecessor = reader.uuid("predecessorId", required: true)
+        let successor = reader.uuid("successorId", required: true)
+        let kind = reader.oneOf("kind", DependencyKind.self) ?? .finishToStart
+        let lagMinutes = reader.int("lagMinutes"), lagHours = reader.double("lagHours"), lagDays = reader.double("lagDays")
+        if [lagMinutes != nil, lagHours != nil, lagDays != nil].filter({ $0 }).count > 1 {
+            reader.errors.add("lagMinutes", "give the lag in one unit only")
+        }
+        if let predecessor, predecessor == successor { reader.errors.add("successorId", "a task cannot depend on itself") }
+        try reader.check()
+        guard let predecessor, let successor else { throw Problem(.malformedRequest) }
+        return try await edit(request, context) { planID, store, principal, connection in
+            let document = try await store.document(planID, on: connection)
+            let lag = lagMinutes ?? lagHours.map { Int(($0 * 60).rounded()) } ?? lagDays.map { Int(($0 * Double(document.calendar.minutesPerDay)).rounded()) } ?? 0
+            try await store.insertDependency(
+                agency: principal.agencyID, plan: planID,
+                PlanDependencyRecord(predecessorId: predecessor, successorId: successor, kind: kind, lagMinutes: lag), on: connection)
+        }
+    }
+
+    @Sendable func deleteDependency(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+        let predecessor = try context.uuidParameter("predecessorId")
+        let successor = try context.uuidParameter("successorId")
+        return try await edit(request, context) { planID, store, principal, connection in
+            try await store.deleteDependency(plan: planID, predecessor: predecessor, successor: successor, on: connection)
+        }
+    }
+
+    /// The shape of every plan edit: If-Match required, lock, change, schedule (refusing a cycle), bump.
+    func edit(
+        _ request: Request, _ context: AppRequestContext,
+        _ change: @escaping @Sendable (UUID, PlanStore, Principal, PostgresConnection) async throws -> Void
+    ) async throws -> Versioned<PlanView> {
+        let principal = try context.require(.writePlans)
+        let planID = try context.uuidParameter("planId")
+        guard let expected = try request.ifMatchVersion() else {
+            throw Problem(.preconditionRequired, detail: "send If-Match with the plan's ETag, so an edit never overwrites one you have not seen")
+        }
+        let store = self.store
+        let view = try await database.withTenant(principal.agencyID) { connection in
+            let plan = try await store.plan(planID, on: connection)
+            try Self.checkVisible(plan, to: principal)
+            try await store.lockForEdit(planID, expectedVersion: expected, on: connection)
+            try await change(planID, store, principal, connection)
+            _ = try await store.bumpVersion(planID, on: connection)
+            return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
+        }
+        return Versioned(body: view, version: view.plan.version)
+    }
+
+    /// Schedules the plan as it now stands; a scheduling error rolls the whole edit back.
+    static func scheduleAndRecord(_ planID: UUID, store: PlanStore, on connection: PostgresConnection) async throws -> (view: PlanView, document: PlanDocument, timeline: Timeline) {
+        let document = try await store.document(planID, on: connection)
+        let timeline = try schedule(document)
+        try await store.recordScheduledDates(plan: planID, timeline, on: connection)
+        return (PlanView(plan: document.plan, tasks: document.tasks, dependencies: document.dependencies), document, timeline)
+    }
+
+    static func schedule(_ document: PlanDocument) throws -> Timeline {
+        let result: Result<Timeline, SchedulingError> = Result { () throws(SchedulingError) -> Timeline in
+            try Scheduler.schedule(document.schedulePlan)
+        }
+        switch result {
+        case .success(let timeline):
+            return timeline
+        case .failure(let error):
+            var names: [String: String] = [:]
+            for task in document.tasks { names[task.id.lowercasedString] = task.name }
+            throw problem(error, names: names)
+        }
+    }
+
+    static func problem(_ error: SchedulingError, names: [String: String]) -> Problem {
+        func named(_ ids: [String]) -> String { ids.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: " → ") }
+        switch error {
+        case .cycle(let ids):
+            return Problem.validation([FieldError("dependencies", "these links form a cycle: \(named(ids + ids.prefix(1)))")])
+        case .unknownTaskIDs(let ids): return .validation([FieldError("dependencies", "unknown tasks \(ids.joined(separator: ", "))")])
+        case .selfDependency(let ids): return .validation([FieldError("dependencies", "\(named(ids)) depends on itself")])
+        case .duplicateTaskID(let id): return .validation([FieldError("tasks", "duplicate task \(id)")])
+        case .unknownParent(let task, let parent): return .validation([FieldError("parentId", "\(named([task])) has an unknown parent \(parent)")])
+        case .parentCycle(let ids): return .validation([FieldError("parentId", "the parent chain loops: \(named(ids))")])
+        case .negativeDuration(let id): return .validation([FieldError("durationMinutes", "\(named([id])) has a negative duration")])
+        case .invalidPercentComplete(let id): return .validation([FieldError("percentComplete", "\(named([id])) must be 0–100")])
+        case .actualFinishBeforeActualStart(let id): return .validation([FieldError("actualFinish", "\(named([id])) finishes before it starts")])
+        case .unsupportedSummaryLink(let p, let s):
+            return .validation([FieldError("dependencies", "a phase cannot take this link: \(named([p])) → \(named([s]))")])
+        case .beyondHorizon(let id): return .validation([FieldError("tasks", "the schedule runs past the calendar's horizon\(id.map { " at \(named([$0]))" } ?? "")")])
+        }
+    }
+
+    static func checkVisible(_ plan: PlanRecord, to principal: Principal) throws {
+        guard TenantPolicy.canSee(client: ClientID(plan.clientId), as: principal) else { throw Problem.notFound("plan") }
+    }
+
+    static func firstWorkingMinute(on date: LocalDate, _ calendar: WorkCalendar) throws -> Date {
+        var components = DateComponents(year: date.year, month: date.month, day: date.day, hour: 0, minute: 0)
+        components.timeZone = calendar.timeZone
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = calendar.timeZone
+        guard let midnight = gregorian.date(from: components), calendar.minutesPerWeek > 0 || !calendar.exceptions.isEmpty else {
+            throw Problem.validation([FieldError("startsOn", "the calendar has no working time on or after this date")])
+        }
+        return calendar.nextWorkingStart(onOrAfter: midnight)
+    }
+
+    /// Reads a task's fields over `base`; durations in minutes, hours or calendar days (a day is the calendar's own day).
+    static func task(from object: [String: JSONValue], base: PlanTaskRecord, isNew: Bool, calendar: WorkCalendar) throws -> PlanTaskRecord {
+        var reader = FieldReader(object, allowed: taskFields)
+        var task = base
+        if let name = reader.string("name", required: isNew, maxLength: 300) {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
+            task.name = name
+        }
+        if reader.has("parentId") { task.parentId = reader.uuid("parentId") }
+        if let position = reader.int("position") { task.position = position }
+        let minutes = reader.int("durationMinutes"), hours = reader.double("durationHours"), days = reader.double("durationDays")
+        switch (minutes, hours, days) {
+        case (let m?, nil, nil): task.durationMinutes = m
+        case (nil, let h?, nil): task.durationMinutes = Int((h * 60).rounded())
+        case (nil, nil, let d?): task.durationMinutes = Int((d * Double(calendar.minutesPerDay)).rounded())
+        case (nil, nil, nil): if isNew { reader.errors.add("durationMinutes", "is required (or durationHours / durationDays; 0 for a milestone)") }
+        default: reader.errors.add("durationMinutes", "give the duration in one unit only")
+        }
+        if task.durationMinutes < 0 { reader.errors.add("durationMinutes", "must not be negative") }
+        if reader.has("roleKey") { task.roleKey = reader.string("roleKey", maxLength: 63) }
+        if reader.has("assigneeId") { task.assigneeId = reader.uuid("assigneeId") }
+        if let checklist = reader.strings("checklist") { task.checklist = checklist }
+        if reader.has("constraint") {
+            if reader.isNull("constraint") {
+                task.constraint = nil
+            } else if let constraint = reader.object("constraint", allowed: ["kind", "date"], { item -> TaskConstraint? in
+                let kind = item.oneOf("kind", ConstraintKind.self, required: true)
+                let date = item.instant("date", required: true)
+                guard let kind, let date else { return nil }
+                return TaskConstraint(kind: kind, date: date)
+            }) {
+                task.constraint = constraint
+            }
+        }
+        if let percent = reader.int("percentComplete") {
+            if !(0...100).contains(percent) { reader.errors.add("percentComplete", "must be from 0 to 100") }
+            task.percentComplete = percent
+        }
+        if reader.has("actualStart") { task.actualStart = reader.instant("actualStart") }
+        if reader.has("actualFinish") { task.actualFinish = reader.instant("actualFinish") }
+        if let s = task.actualStart, let f = task.actualFinish, f < s { reader.errors.add("actualFinish", "must not be before actualStart") }
+        if task.actualFinish != nil && task.actualStart == nil { reader.errors.add("actualStart", "is required once the task has finished") }
+        try reader.check()
+        return task
+    }
+
+    // MARK: Timelines and baselines
+
+    @Sendable func timeline(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("planId")
+        let baselineName = request.query("baseline")
+        let store = self.store
+        let export = try await database.withTenant(principal.agencyID) { connection in
+            let document = try await store.document(id, on: connection)
+            try Self.checkVisible(document.plan, to: principal)
+            let timeline = try Self.schedule(document)
+            var baseline: BaselineRecord?
+            if let baselineName {
+                baseline = try await store.baselines(plan: id, on: connection).first { $0.name == baselineName }
+                if baseline == nil { throw Problem.validation([FieldError("baseline", "no baseline named \(baselineName)")]) }
+            }
+            return document.export(timeline: timeline, baseline: baseline, generatedAt: Date())
+        }
+        var response = Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: ExportFormat.json.render(export))))
+        response.headers[.eTag] = "\"\(try await planVersion(id, principal))\""
+        return response
+    }
+
+    func planVersion(_ id: UUID, _ principal: Principal) async throws -> Int {
+        let store = self.store
+        return try await database.withTenant(principal.agencyID) { try await store.plan(id, on: $0).version }
+    }
+
+    @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[BaselineRecord]> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("planId")
+        let store = self.store
+        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+            try Self.checkVisible(try await store.plan(id, on: connection), to: principal)
+            return try await store.baselines(plan: id, on: connection)
+        })
+    }
+
+    @Sendable func saveBaseline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<BaselineRecord> {
+        let principal = try context.require(.writePlans)
+        let id = try context.uuidParameter("planId")
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name"])
+        let name = reader.string("name", required: true, maxLength: 100)
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
+        try reader.check()
+        guard let name else { throw Problem(.malformedRequest) }
+        let store = self.store
+        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+            let document = try await store.document(id, on: connection)
+            return try await store.saveBaseline(agency: principal.agencyID, plan: id, name: name, try Self.schedule(document), on: connection)
+        }, status: .created)
+    }
+
+    struct PersonTask: Codable, Sendable {
+        var planId: String
+        var planName: String
+        var clientName: String
+        var taskId: String
+        var name: String
+        var start: String
+        var finish: String
+        var timeZone: String
+        var isMilestone: Bool
+        var critical: Bool
+        var totalSlackMinutes: Int
+        var percentComplete: Int
+    }
+
+    static func formatter(_ zone: TimeZone) -> ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.timeZone = zone
+        f.formatOptions = [.withInternetDateTime]
+        return f
+    }
+
+    /// `GET /v1/members/{memberId}/timeline?from=2026-03-02&to=2026-03-08`: what a person does, across plans.
+    @Sendable func personTimeline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[PersonTask]> {
+        let principal = try context.require(.readPlans)
+        let member = try context.uuidParameter("memberId")
+        var errors = FieldErrors()
+        let from = request.query("from").flatMap { LocalDate($0) }
+        let to = request.query("to").flatMap { LocalDate($0) }
+        if request.query("from") != nil && from == nil { errors.add("from", "must be a date as YYYY-MM-DD") }
+        if request.query("to") != nil && to == nil { errors.add("to", "must be a date as YYYY-MM-DD") }
+        try errors.check()
+        let store = self.store
+        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+            _ = try await PeopleStore(logger: store.logger).member(member, on: connection)
+            var rows: [PersonTask] = []
+            for planID in try await store.planIDs(assignee: member, on: connection) {
+                let document = try await store.document(planID, on: connection)
+                guard TenantPolicy.canSee(client: ClientID(document.plan.clientId), as: principal) else { continue }
+                let timeline = try Self.schedule(document)
+                let formatter = Self.formatter(document.calendar.timeZone)
+                let mine = Dictionary(document.tasks.filter { $0.assigneeId == member }.map { ($0.id.lowercasedString, $0) }, uniquingKeysWith: { a, _ in a })
+                for scheduled in timeline.tasks where !scheduled.isSummary {
+                    guard let task = mine[scheduled.id] else { continue }
+                    let startDay = LocalDate(dayNumber: Int(floor((scheduled.earlyStart.timeIntervalSince1970 + Double(document.calendar.timeZone.secondsFromGMT(for: scheduled.earlyStart))) / 86_400)))
+                    let finishDay = LocalDate(dayNumber: Int(floor((scheduled.earlyFinish.timeIntervalSince1970 + Double(document.calendar.timeZone.secondsFromGMT(for: scheduled.earlyFinish))) / 86_400)))
+                    if let from, finishDay < from { continue }
+                    if let to, startDay > to { continue }
+                    rows.append(PersonTask(
+                        planId: planID.lowercasedString, planName: document.plan.name, clientName: document.client.name,
+                        taskId: scheduled.id, name: task.name, start: formatter.string(from: scheduled.earlyStart),
+                        finish: formatter.string(from: scheduled.earlyFinish), timeZone: document.calendar.timeZoneID,
+                        isMilestone: scheduled.isMilestone, critical: scheduled.isCritical, totalSlackMinutes: scheduled.totalSlack,
+                        percentComplete: task.percentComplete))
+                }
+            }
+            return rows.sorted { ($0.start, $0.name) < ($1.start, $1.name) }
+        })
+    }
+}
+
+/// Decodes a nested JSON document (templates, calendars); a decoding error names the path that failed.
+func decodeDocument<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    do {
+        _ = try JSONSerialization.jsonObject(with: data)
+    } catch {
+        throw Problem(.malformedRequest, detail: "the body is not valid JSON")
+    }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    do {
+        return try decoder.decode(type, from: data)
+    } catch let error as DecodingError {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let base = path(context)
+            throw Problem.validation([FieldError(base.isEmpty ? key.stringValue : "\(base).\(key.stringValue)", "is required")])
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            throw Problem.validation([FieldError(path(context), context.debugDescription)])
+        @unknown default:
+            throw Problem(.malformedRequest)
+        }
+    } catch {
+        throw Problem.validation([FieldError("", "\(error)")])
+    }
+}
