@@ -147,7 +147,7 @@ public final class CronScheduler: Service, Sendable {
             }
         }
         if isLeader {
-            try? await client.query(
+            _ = try? await client.query(
                 QueueSQL.releaseLeaderLease(name: configuration.leaseName, holder: configuration.holderID), logger: logger
             )
             state.withLock { $0.isLeader = false }

@@ -310,9 +310,12 @@ public struct QueueStats: Sendable, Hashable {
 
     public func count(queue: String, state: JobState) -> Int { countsByQueueAndState[queue]?[state] ?? 0 }
 
-    /// Sets the gauges `trellis_queue_jobs{queue,state}` and `trellis_queue_oldest_available_age_seconds{queue}`.
-    public func recordGauges() {
-        for (queue, states) in countsByQueueAndState {
+    /// Sets the gauges `trellis_queue_jobs{queue,state}` and `trellis_queue_oldest_available_age_seconds{queue}`
+    /// for every queue that has jobs, and for `alsoQueues` (recorded as 0 when empty, so a drained queue's
+    /// gauges do not keep stale values).
+    public func recordGauges(alsoQueues: [String] = []) {
+        for queue in Set(countsByQueueAndState.keys).union(alsoQueues) {
+            let states = countsByQueueAndState[queue] ?? [:]
             for state in JobState.allCases {
                 Gauge(label: QueueMetricNames.depth, dimensions: [("queue", queue), ("state", state.rawValue)])
                     .record(states[state] ?? 0)

@@ -126,18 +126,20 @@ public final class JobWorker: Service, Sendable {
                 outer.addTask { await self.flushLoop() }
                 await withTaskGroup(of: Void.self) { background in
                     if self.configuration.listenForNotifications {
-                        background.addTask { await self.listenLoop() }
+                        background.addTask { await self.listenLoop(); self.note("listen", "ended") }
                     }
-                    background.addTask { await self.maintenanceLoop() }
-                    background.addTask { await self.renewLoop() }
-                    background.addTask { await self.graceTimer() }
+                    background.addTask { await self.maintenanceLoop(); self.note("maintenance", "ended") }
+                    background.addTask { await self.renewLoop(); self.note("renew", "ended") }
+                    background.addTask { await self.graceTimer(); self.note("grace", "ended") }
                     await withTaskGroup(of: Void.self) { fetchers in
                         for (queue, concurrency) in self.configuration.queues where concurrency > 0 {
                             fetchers.addTask { await self.fetchLoop(queue: queue, concurrency: concurrency) }
                         }
                     }
+                    self.note("run", "fetch loops and their jobs are done; stopping background loops")
                     background.cancelAll()
                 }
+                self.note("run", "background loops stopped; flushing outcomes")
                 self.outcomes.close()
             }
         } onGracefulShutdown: {
@@ -159,6 +161,16 @@ public final class JobWorker: Service, Sendable {
         shutdownBell.ring()
     }
 
+    private let activity = Mutex<[String: String]>([:])
+
+    /// Records what a loop is doing (for diagnosing a stuck worker; see `activities`).
+    private func note(_ loop: String, _ what: String) {
+        activity.withLock { $0[loop] = what }
+    }
+
+    /// What each of the worker's loops is doing right now, e.g. `["fetch:default": "idle", "listen": "listening"]`.
+    public var activities: [String: String] { activity.withLock { $0 } }
+
     /// Whether the LISTEN connection is up (tests wait for it before measuring wake-up latency).
     var isListening: Bool { state.withLock { $0.listening } }
 
@@ -176,12 +188,14 @@ public final class JobWorker: Service, Sendable {
             while !isShuttingDown && !Task.isCancelled {
                 let free = concurrency - state.withLock { $0.runningPerQueue[queue, default: 0] }
                 if free <= 0 {
+                    note("fetch:\(queue)", "waiting for a free slot")
                     await bell.wait(timeout: configuration.pollInterval)
                     continue
                 }
                 let limit = min(free, configuration.fetchBatchSize)
                 let fetched: [FetchedJob]
                 do {
+                    note("fetch:\(queue)", "fetching")
                     fetched = try await fetch(queue: queue, limit: limit)
                     errorDelay = .milliseconds(100)
                 } catch {
@@ -205,6 +219,7 @@ public final class JobWorker: Service, Sendable {
                 if fetched.isEmpty {
                     // Nothing (or all candidates were being claimed by other workers): wait for a
                     // notification, a freed slot, or the poll interval. A partial batch loops at once.
+                    note("fetch:\(queue)", "idle")
                     await bell.wait(timeout: configuration.pollInterval)
                 }
             }
@@ -382,11 +397,16 @@ public final class JobWorker: Service, Sendable {
         while true {
             let batch = outcomes.takeAll()
             if batch.isEmpty {
-                if outcomes.isClosed { return }
+                if outcomes.isClosed {
+                    note("flush", "ended")
+                    return
+                }
+                note("flush", "idle")
                 await outcomes.bell.wait(timeout: .seconds(1))
                 continue
             }
             do {
+                note("flush", "writing \(batch.count) outcomes")
                 try await write(batch)
                 failures = 0
                 for outcome in batch { forget(outcome.job.id) }
@@ -489,7 +509,9 @@ public final class JobWorker: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: renewInterval)
             if Task.isCancelled { return }
+            note("renew", "renewing")
             await renewLeases()
+            note("renew", "sleeping")
         }
     }
 
@@ -546,8 +568,11 @@ public final class JobWorker: Service, Sendable {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
+                note("listen", "leasing a connection")
                 try await client.withConnection { connection in
+                    self.note("listen", "starting LISTEN on connection \(connection.id)")
                     try await connection.listen(on: Self.notificationChannel) { notifications in
+                        self.note("listen", "listening")
                         self.state.withLock { $0.listening = true }
                         delay = .milliseconds(100)
                         // Anything enqueued while we were not listening: look once.
@@ -555,6 +580,7 @@ public final class JobWorker: Service, Sendable {
                         for try await notification in notifications {
                             self.doorbells[notification.payload]?.ring()
                         }
+                        self.note("listen", "notification sequence ended")
                     }
                 }
             } catch {
@@ -563,6 +589,7 @@ public final class JobWorker: Service, Sendable {
             }
             state.withLock { $0.listening = false }
             if Task.isCancelled { break }
+            note("listen", "reconnecting in \(delay)")
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(10))
         }
@@ -575,6 +602,7 @@ public final class JobWorker: Service, Sendable {
         var lastPrune: ContinuousClock.Instant? = nil
         while !Task.isCancelled {
             do {
+                note("maintenance", "promoting and rescuing")
                 let promoted = try await queue.promoteDueJobs()
                 if promoted > 0 { for bell in doorbells.values { bell.ring() } }
                 let rescued = try await queue.rescueExpiredLeases()
@@ -593,6 +621,7 @@ public final class JobWorker: Service, Sendable {
                 if Task.isCancelled { return }
                 logger.error("queue maintenance failed", metadata: ["error": "\(String(reflecting: error))"])
             }
+            note("maintenance", "sleeping")
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
     }

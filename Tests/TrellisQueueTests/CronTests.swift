@@ -144,14 +144,19 @@ struct CronSchedulerTests {
             var leaders: [String] = []
             for step in 0..<60 {
                 if step == 30 {
-                    // The leader "hangs": its lease expires and the spare takes over.
+                    // The leader hangs for a tick: its lease expires and the spare takes over.
                     try await client.query("UPDATE trellis_leader SET expires_at = now() - interval '1 second'")
+                    let hung = a.isLeader ? "a" : "b"
+                    let spare = hung == "a" ? b : a
+                    #expect(try await spare.tick().isLeader)
+                    leaders.append(hung == "a" ? "b" : "a")
+                } else {
+                    async let ra = a.tick()
+                    async let rb = b.tick()
+                    let (reportA, reportB) = try await (ra, rb)
+                    #expect(reportA.isLeader != reportB.isLeader)
+                    if step == 0 { leaders.append(reportA.isLeader ? "a" : "b") }
                 }
-                async let ra = a.tick()
-                async let rb = b.tick()
-                let (reportA, reportB) = try await (ra, rb)
-                #expect(!(reportA.isLeader && reportB.isLeader))
-                if step == 0 || step == 30 { leaders.append(reportA.isLeader ? "a" : "b") }
                 // Regardless of the lease, both racing on the same slots must not double-enqueue.
                 async let fa = a.enqueueDueSlots()
                 async let fb = b.enqueueDueSlots()

@@ -229,7 +229,7 @@ struct EnqueueFetchTests {
             let age = try #require(stats.oldestAvailableAgeSeconds["q1"])
             #expect(age >= 29 && age < 120)
             #expect(stats.oldestAvailableAgeSeconds["q2"] == nil)
-            stats.recordGauges()
+            stats.recordGauges(alsoQueues: ["empty"])
         }
     }
 }

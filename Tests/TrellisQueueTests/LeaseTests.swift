@@ -11,10 +11,11 @@ struct LeaseTests {
         try await withFreshQueueDatabase { client in
             let queue = JobQueue(client: client, logger: testLogger)
             let id = try await queue.enqueue(NewJob(kind: "fenced"))
-            let old = try await queue.fetchAvailable(queue: "default", limit: 1, owner: "old", lease: .milliseconds(100), priorityAging: nil)
+            let old = try await queue.fetchAvailable(queue: "default", limit: 1, owner: "old", lease: .seconds(30), priorityAging: nil)
             #expect(old.map(\.id) == [id])
             #expect(try await queue.rescueExpiredLeases().isEmpty)  // not expired yet
-            try await Task.sleep(for: .milliseconds(250))
+            // The old owner stops renewing (hangs, dies): let its lease run out.
+            try await client.query("UPDATE trellis_jobs SET lease_expires_at = now() - interval '1 second' WHERE id = \(id)")
             #expect(try await queue.rescueExpiredLeases() == [id])
             let rescued = try #require(try await queue.job(id))
             #expect(rescued.state == .available)
