@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "TrellisHTTP",
             dependencies: [
-                "TrellisDomain", "TrellisStore", "TrellisQueue",
+                "TrellisDomain", "TrellisStore", "TrellisQueue", "TrellisJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

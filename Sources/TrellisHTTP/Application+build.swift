@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import TrellisQueue
 import TrellisStore
 
 /// Everything the API needs, built once by the executable (or a test) and passed in: no globals.
@@ -11,12 +12,20 @@ public struct APIDependencies: Sendable {
     public var migrations: [Migration]
     public var openAPIDocument: String
     public var metrics: PrometheusCollectorRegistry?
+    public var queue: JobQueue
+    /// Plans with more tasks than this are exported by the worker, not in the request.
+    public var directExportLimit: Int
 
-    public init(database: TenantDatabase, migrations: [Migration], openAPIDocument: String, metrics: PrometheusCollectorRegistry?) {
+    public init(
+        database: TenantDatabase, migrations: [Migration], openAPIDocument: String, metrics: PrometheusCollectorRegistry?,
+        queue: JobQueue? = nil, directExportLimit: Int = 5_000
+    ) {
         self.database = database
         self.migrations = migrations
         self.openAPIDocument = openAPIDocument
         self.metrics = metrics
+        self.queue = queue ?? JobQueue(client: database.client, logger: database.logger)
+        self.directExportLimit = directExportLimit
     }
 
     /// The contract shipped in `docs/openapi.yaml`.
@@ -42,9 +51,10 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     PeopleRoutes(database: database, store: PeopleStore(logger: logger)).register(on: router)
     RoleRoutes(database: database, store: RoleStore(logger: logger)).register(on: router)
     AssignmentRoutes(database: database, store: AssignmentStore(logger: logger)).register(on: router)
-    PlanRoutes(
-        database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger),
-        assignments: AssignmentStore(logger: logger)
+    PlanRoutes(database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger)).register(on: router)
+    ExportRoutes(
+        database: database, plans: PlanStore(logger: logger), exports: ExportStore(logger: logger), queue: dependencies.queue,
+        directLimit: dependencies.directExportLimit
     ).register(on: router)
     return router
 }

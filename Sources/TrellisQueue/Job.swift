@@ -184,8 +184,11 @@ enum JobJSON {
         return d
     }()
 
+    private static let emptyObject = Data("{}".utf8)
+
     static func isObject(_ data: Data) -> Bool {
-        (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+        if data == emptyObject { return true }
+        return (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
     }
 
     /// `data` as a String for a `::jsonb` bind.

@@ -47,6 +47,9 @@ public final class JobWorker: Service, Sendable {
         public var priorityAging: Duration?
         /// LISTEN for `trellis_jobs` notifications (false: polling only).
         public var listenForNotifications: Bool
+        /// The longest the worker waits for one of its own database calls (fetch, renew, record, maintenance)
+        /// before giving up on it and retrying later, so a call stuck on a broken connection cannot freeze it.
+        public var statementTimeout: Duration
 
         public init(
             queues: [String: Int] = [NewJob.defaultQueue: 10],
@@ -61,7 +64,8 @@ public final class JobWorker: Service, Sendable {
             retryPolicy: RetryPolicy = RetryPolicy(),
             retention: RetentionPolicy? = RetentionPolicy(),
             priorityAging: Duration? = .seconds(300),
-            listenForNotifications: Bool = true
+            listenForNotifications: Bool = true,
+            statementTimeout: Duration = .seconds(60)
         ) {
             self.queues = queues
             self.workerID = workerID
@@ -76,6 +80,7 @@ public final class JobWorker: Service, Sendable {
             self.retention = retention
             self.priorityAging = priorityAging
             self.listenForNotifications = listenForNotifications
+            self.statementTimeout = statementTimeout
         }
     }
 
@@ -227,10 +232,14 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func fetch(queue: String, limit: Int) async throws -> [FetchedJob] {
-        try await self.queue.fetchAvailable(
-            queue: queue, limit: limit, owner: configuration.workerID, lease: configuration.leaseDuration,
-            priorityAging: configuration.priorityAging
-        )
+        let configuration = self.configuration
+        let jobQueue = self.queue
+        return try await withDeadline(configuration.statementTimeout, "fetchAvailable") {
+            try await jobQueue.fetchAvailable(
+                queue: queue, limit: limit, owner: configuration.workerID, lease: configuration.leaseDuration,
+                priorityAging: configuration.priorityAging
+            )
+        }
     }
 
     // MARK: Running a job
@@ -407,7 +416,9 @@ public final class JobWorker: Service, Sendable {
             }
             do {
                 note("flush", "writing \(batch.count) outcomes")
-                try await write(batch)
+                try await withDeadline(configuration.statementTimeout, "recording outcomes") {
+                    try await self.write(batch)
+                }
                 failures = 0
                 for outcome in batch { forget(outcome.job.id) }
             } catch {
@@ -426,6 +437,7 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func write(_ batch: [PendingOutcome]) async throws {
+        let logger = self.logger
         let owner = configuration.workerID
         var complete: [FetchedJob] = []
         var fail: [(FetchedJob, String, Double, Bool)] = []
@@ -520,16 +532,14 @@ public final class JobWorker: Service, Sendable {
     func renewLeases() async {
         let snapshot = state.withLock { state in state.running.map { ($0.key, $0.value.attempt) } }
         guard !snapshot.isEmpty else { return }
-        var renewed: [JobID: Bool] = [:]
+        let renewed: [JobID: Bool]
         do {
-            let rows = try await client.query(
-                QueueSQL.renewLeases(
-                    owner: configuration.workerID, ids: snapshot.map(\.0), attempts: snapshot.map(\.1),
-                    leaseSeconds: configuration.leaseDuration.seconds
-                ),
-                logger: logger
-            )
-            for try await (id, cancelRequested) in rows.decode((Int64, Bool).self) { renewed[id] = cancelRequested }
+            let jobQueue = self.queue
+            let owner = configuration.workerID
+            let lease = configuration.leaseDuration
+            renewed = try await withDeadline(configuration.statementTimeout, "renewLeases") {
+                try await jobQueue.renewLeases(owner: owner, snapshot.map { (id: $0.0, attempt: $0.1) }, lease: lease)
+            }
         } catch {
             logger.error("lease renewal failed", metadata: ["error": "\(String(reflecting: error))"])
             return
@@ -603,9 +613,14 @@ public final class JobWorker: Service, Sendable {
         while !Task.isCancelled {
             do {
                 note("maintenance", "promoting and rescuing")
-                let promoted = try await queue.promoteDueJobs()
+                let jobQueue = self.queue
+                let promoted = try await withDeadline(configuration.statementTimeout, "promoteDueJobs") {
+                    try await jobQueue.promoteDueJobs()
+                }
                 if promoted > 0 { for bell in doorbells.values { bell.ring() } }
-                let rescued = try await queue.rescueExpiredLeases()
+                let rescued = try await withDeadline(configuration.statementTimeout, "rescueExpiredLeases") {
+                    try await jobQueue.rescueExpiredLeases()
+                }
                 if !rescued.isEmpty {
                     logger.warning("rescued jobs whose lease expired", metadata: ["ids": "\(rescued)"])
                     for bell in doorbells.values { bell.ring() }
@@ -614,7 +629,9 @@ public final class JobWorker: Service, Sendable {
                     lastPrune.map({ ContinuousClock.now - $0 >= retention.interval }) ?? true
                 {
                     lastPrune = .now
-                    let pruned = try await queue.prune(retention)
+                    let pruned = try await withDeadline(configuration.statementTimeout * 10, "pruning") {
+                        try await jobQueue.prune(retention)
+                    }
                     if pruned > 0 { logger.info("pruned finished jobs", metadata: ["count": "\(pruned)"]) }
                 }
             } catch {

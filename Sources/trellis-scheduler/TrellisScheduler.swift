@@ -1,24 +1,50 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import TrellisBootstrap
 import TrellisJobs
+import TrellisQueue
 import TrellisStore
 
-/// Fires cron schedules and time-based scans; leader-elected, safe to run two.
+/// Fires cron schedules (in code and per agency) and time-based scans. Leader-elected through a lease
+/// row, with a unique (schedule, fire time) insert: two running schedulers enqueue each slot once.
 @main
 struct TrellisSchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "trellis-scheduler", abstract: "Trellis scheduler")
 
     @OptionGroup var common: CommonOptions
 
+    @Option(help: "seconds between ticks (env: SCHEDULER_TICK_SECONDS)") var tickSeconds: Int?
+    @Option(help: "leader lease in seconds (env: SCHEDULER_LEASE_SECONDS)") var leaseSeconds: Int?
+
     func run() async throws {
         try common.bootstrapLogging()
         let logger = Logger(label: "trellis-scheduler")
         let client = try common.makeClient(logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: client)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let scheduler = CronScheduler(
+            client: client, schedules: try PlatformJobs.schedules(),
+            configuration: .init(
+                leaseDuration: .seconds(try setting(leaseSeconds, env: "SCHEDULER_LEASE_SECONDS", default: 15)),
+                tickInterval: .seconds(try setting(tickSeconds, env: "SCHEDULER_TICK_SECONDS", default: 1))),
+            now: SchedulerClock.fromEnvironment(),
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: client), .init(service: scheduler)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("scheduler started")
         try await group.run()
+    }
+}
+
+/// The scheduler's clock. `TRELLIS_CLOCK_FILE` names a file holding an ISO 8601 instant that tests
+/// move forward to drive many cron slots in seconds; without it, the system clock.
+enum SchedulerClock {
+    static func fromEnvironment() -> @Sendable () -> Date {
+        guard let path = ProcessInfo.processInfo.environment["TRELLIS_CLOCK_FILE"], !path.isEmpty else { return { Date() } }
+        return {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return ISO8601DateFormatter().date(from: text) ?? Date()
+        }
     }
 }

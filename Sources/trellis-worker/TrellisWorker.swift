@@ -1,24 +1,56 @@
 import ArgumentParser
 import Logging
+import Metrics
 import ServiceLifecycle
 import TrellisBootstrap
 import TrellisJobs
+import TrellisQueue
 import TrellisStore
 
-/// Fetches and runs jobs from the PostgreSQL queue.
+/// Fetches and runs jobs from the PostgreSQL queue. SIGTERM: stop fetching, let running jobs finish
+/// within the grace period, hand the rest back.
 @main
 struct TrellisWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "trellis-worker", abstract: "Trellis job worker")
 
     @OptionGroup var common: CommonOptions
 
+    @Option(help: "queues and their concurrency, e.g. default=10,exports=2 (env: WORKER_QUEUES)") var queues: String?
+    @Option(help: "jobs claimed per fetch (env: WORKER_FETCH_BATCH)") var fetchBatch: Int?
+    @Option(help: "polling interval in ms when no notification arrives (env: WORKER_POLL_MS)") var pollMs: Int?
+    @Option(help: "lease length in seconds; a dead worker's jobs return after it (env: WORKER_LEASE_SECONDS)") var leaseSeconds: Int?
+    @Option(help: "seconds running jobs get to finish on shutdown (env: WORKER_GRACE_SECONDS)") var graceSeconds: Int?
+
     func run() async throws {
         try common.bootstrapLogging()
         let logger = Logger(label: "trellis-worker")
         let client = try common.makeClient(logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: client)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("worker started")
+        let queueSpec = setting(queues, env: "WORKER_QUEUES")
+        let configuration = JobWorker.Configuration(
+            queues: try queueSpec.map(Self.parseQueues) ?? PlatformJobs.defaultQueues,
+            pollInterval: .milliseconds(try setting(pollMs, env: "WORKER_POLL_MS", default: 1000)),
+            fetchBatchSize: try setting(fetchBatch, env: "WORKER_FETCH_BATCH", default: 10),
+            leaseDuration: .seconds(try setting(leaseSeconds, env: "WORKER_LEASE_SECONDS", default: 30)),
+            shutdownGracePeriod: .seconds(try setting(graceSeconds, env: "WORKER_GRACE_SECONDS", default: 20)))
+        let worker = JobWorker(
+            client: client, registry: PlatformJobs.registry(database: TenantDatabase(client: client, logger: logger)),
+            configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: client), .init(service: worker)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("worker started", metadata: ["queues": "\(configuration.queues)", "worker": "\(worker.workerID)"])
         try await group.run()
+    }
+
+    static func parseQueues(_ spec: String) throws -> [String: Int] {
+        var queues: [String: Int] = [:]
+        for part in spec.split(separator: ",") {
+            let pair = part.split(separator: "=")
+            guard pair.count == 2, let n = Int(pair[1]), n > 0 else {
+                throw ValidationError("queues look like default=10,exports=2; got \(spec)")
+            }
+            queues[String(pair[0])] = n
+        }
+        return queues
     }
 }

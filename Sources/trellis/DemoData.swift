@@ -83,6 +83,13 @@ enum DemoData {
             try await assign(ben, brightside, "marketing", .hoursPerWeek(8), .soft)
             try await assign(marco, aurora, "strategy", .hoursPerWeek(6))
             try await assign(marco, brightside, "strategy", .hoursPerWeek(6))
+            // Each brand's onboarding plan from the built-in template, so a new user sees a real timeline.
+            let plans = PlanStore(logger: logger)
+            for client in [aurora, brightside] {
+                let plan = try await plans.createFromTemplate(
+                    agency: agency, client: client.id, templateID: PlanStore.builtInTemplateID, startsOn: start, name: nil, on: connection)
+                _ = try await plans.scheduleAndRecord(plan, on: connection)
+            }
             _ = try await people.addTimeOff(id: UUID(), agency: agency, member: ben.id,
                 TimeOff(startsOn: start.adding(days: 35), endsOn: start.adding(days: 39), reason: "Holiday"),
                 on: connection)

@@ -45,7 +45,8 @@ func testWorkerConfiguration(
         shutdownGracePeriod: .seconds(2),
         maintenanceInterval: .milliseconds(50),
         retryPolicy: RetryPolicy(curve: .exponential(base: .milliseconds(20)), maximum: .milliseconds(200), jitter: 0.2),
-        retention: nil
+        retention: nil,
+        statementTimeout: .seconds(5)
     )
 }
 

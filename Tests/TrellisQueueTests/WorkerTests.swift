@@ -51,38 +51,20 @@ struct WorkerTests {
             var configuration = testWorkerConfiguration()
             configuration.pollInterval = .seconds(30)
             configuration.maintenanceInterval = .seconds(30)
-            var debugLogger = testLogger
-            if ProcessInfo.processInfo.environment["TRELLIS_QUEUE_DEBUG"] != nil { debugLogger.logLevel = .trace }
-            let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: debugLogger)
-            func step(_ s: String) { if ProcessInfo.processInfo.environment["TRELLIS_QUEUE_DEBUG"] != nil { print("STEP \(Date()) \(s)") } }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await worker.run(); step("worker returned") }
-                group.addTask {
-                    // Watchdog: if the worker does not stop, show what each of its loops is doing.
-                    try await Task.sleep(for: .seconds(12))
-                    print("WATCHDOG worker activities: \(worker.activities.sorted { $0.key < $1.key })")
-                }
-                defer { step("shutdown requested"); worker.requestShutdown() }
-                step("wait listening")
+            try await withWorker(client, registry, configuration) { worker in
                 #expect(try await eventually { worker.isListening })
-                step("kill")
                 let killed = try await scalar(client, """
                     SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'
                     """)
                 #expect(killed == 1)
-                step("wait not listening")
                 #expect(try await eventually { !worker.isListening })
-                step("wait listening again")
                 #expect(try await eventually { worker.isListening })
-                step("enqueue")
                 let t0 = ContinuousClock.now
                 let id = try await queue.enqueue(NewJob(kind: "ping"))
-                step("wait ran")
                 #expect(try await eventually(timeout: .seconds(3), every: .milliseconds(5)) { ran.value.contains(id) })
                 print("LISTEN reconnect: job after reconnection started within \(ContinuousClock.now - t0)")
             }
-            step("test body done")
         }
     }
 

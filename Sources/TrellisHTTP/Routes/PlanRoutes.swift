@@ -11,7 +11,6 @@ struct PlanRoutes {
     let database: TenantDatabase
     let store: PlanStore
     let clients: ClientStore
-    let assignments: AssignmentStore
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/templates", use: listTemplates)
@@ -163,30 +162,10 @@ struct PlanRoutes {
         let name = reader.string("name", maxLength: 200)
         try reader.check()
         guard let clientID, let startsOn else { throw Problem(.malformedRequest) }
-        let (store, clients, assignments) = (self.store, self.clients, self.assignments)
+        let store = self.store
         let view = try await database.withTenant(principal.agencyID) { connection in
-            let client: ClientRecord
-            do { client = try await clients.get(clientID, on: connection) } catch StoreError.notFound {
-                throw Problem.validation([FieldError("clientId", "does not exist")])
-            }
-            let template: PlanStore.TemplateRecord
-            do { template = try await store.template(templateID, on: connection) } catch StoreError.notFound {
-                throw Problem.validation([FieldError("templateId", "does not exist")])
-            }
-            let calendar = try await store.calendar(for: client, on: connection)
-            let start = try Self.firstWorkingMinute(on: startsOn, calendar)
-            let planID = UUID()
-            let instance: TemplateInstance
-            do { instance = try template.template.instantiate(calendar: calendar, planID: planID.lowercasedString) } catch let error as TemplateValidationError {
-                throw Problem.validation(error.issues.map { FieldError("template." + $0.field, $0.message) })
-            }
-            var holders: [String: UUID] = [:]
-            for roleKey in Set(instance.tasks.compactMap(\.roleKey)) {
-                holders[roleKey] = try await assignments.holder(roleKey: roleKey, client: clientID, on: startsOn, connection: connection)
-            }
-            _ = try await store.createPlan(
-                id: planID, agency: principal.agencyID, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
-                templateName: template.template.name, startsAt: start, instance: instance, assignees: holders, on: connection)
+            let planID = try await store.createFromTemplate(
+                agency: principal.agencyID, client: clientID, templateID: templateID, startsOn: startsOn, name: name, on: connection)
             return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
         }
         return Versioned(body: view, version: view.plan.version, status: .created)
@@ -211,7 +190,10 @@ struct PlanRoutes {
             var start: Date?
             if let startsOn {
                 let document = try await store.document(planID, on: connection)
-                start = try Self.firstWorkingMinute(on: startsOn, document.calendar)
+                guard let first = document.calendar.firstWorkingMinute(on: startsOn) else {
+                    throw Problem.validation([FieldError("startsOn", "the calendar has no working time on or after this date")])
+                }
+                start = first
             }
             try await store.updatePlan(planID, name: name, startsAt: start, on: connection)
         }
@@ -310,24 +292,8 @@ struct PlanRoutes {
 
     /// Schedules the plan as it now stands; a scheduling error rolls the whole edit back.
     static func scheduleAndRecord(_ planID: UUID, store: PlanStore, on connection: PostgresConnection) async throws -> (view: PlanView, document: PlanDocument, timeline: Timeline) {
-        let document = try await store.document(planID, on: connection)
-        let timeline = try schedule(document)
-        try await store.recordScheduledDates(plan: planID, timeline, on: connection)
+        let (document, timeline) = try await store.scheduleAndRecord(planID, on: connection)
         return (PlanView(plan: document.plan, tasks: document.tasks, dependencies: document.dependencies), document, timeline)
-    }
-
-    static func schedule(_ document: PlanDocument) throws -> Timeline {
-        let result: Result<Timeline, SchedulingError> = Result { () throws(SchedulingError) -> Timeline in
-            try Scheduler.schedule(document.schedulePlan)
-        }
-        switch result {
-        case .success(let timeline):
-            return timeline
-        case .failure(let error):
-            var names: [String: String] = [:]
-            for task in document.tasks { names[task.id.lowercasedString] = task.name }
-            throw problem(error, names: names)
-        }
     }
 
     static func problem(_ error: SchedulingError, names: [String: String]) -> Problem {
@@ -351,17 +317,6 @@ struct PlanRoutes {
 
     static func checkVisible(_ plan: PlanRecord, to principal: Principal) throws {
         guard TenantPolicy.canSee(client: ClientID(plan.clientId), as: principal) else { throw Problem.notFound("plan") }
-    }
-
-    static func firstWorkingMinute(on date: LocalDate, _ calendar: WorkCalendar) throws -> Date {
-        var components = DateComponents(year: date.year, month: date.month, day: date.day, hour: 0, minute: 0)
-        components.timeZone = calendar.timeZone
-        var gregorian = Calendar(identifier: .gregorian)
-        gregorian.timeZone = calendar.timeZone
-        guard let midnight = gregorian.date(from: components), calendar.minutesPerWeek > 0 || !calendar.exceptions.isEmpty else {
-            throw Problem.validation([FieldError("startsOn", "the calendar has no working time on or after this date")])
-        }
-        return calendar.nextWorkingStart(onOrAfter: midnight)
     }
 
     /// Reads a task's fields over `base`; durations in minutes, hours or calendar days (a day is the calendar's own day).
@@ -420,7 +375,7 @@ struct PlanRoutes {
         let export = try await database.withTenant(principal.agencyID) { connection in
             let document = try await store.document(id, on: connection)
             try Self.checkVisible(document.plan, to: principal)
-            let timeline = try Self.schedule(document)
+            let timeline = try store.schedule(document)
             var baseline: BaselineRecord?
             if let baselineName {
                 baseline = try await store.baselines(plan: id, on: connection).first { $0.name == baselineName }
@@ -460,7 +415,7 @@ struct PlanRoutes {
         let store = self.store
         return JSONBody(try await database.withTenant(principal.agencyID) { connection in
             let document = try await store.document(id, on: connection)
-            return try await store.saveBaseline(agency: principal.agencyID, plan: id, name: name, try Self.schedule(document), on: connection)
+            return try await store.saveBaseline(agency: principal.agencyID, plan: id, name: name, try store.schedule(document), on: connection)
         }, status: .created)
     }
 
@@ -503,7 +458,7 @@ struct PlanRoutes {
             for planID in try await store.planIDs(assignee: member, on: connection) {
                 let document = try await store.document(planID, on: connection)
                 guard TenantPolicy.canSee(client: ClientID(document.plan.clientId), as: principal) else { continue }
-                let timeline = try Self.schedule(document)
+                let timeline = try store.schedule(document)
                 let formatter = Self.formatter(document.calendar.timeZone)
                 let mine = Dictionary(document.tasks.filter { $0.assigneeId == member }.map { ($0.id.lowercasedString, $0) }, uniquingKeysWith: { a, _ in a })
                 for scheduled in timeline.tasks where !scheduled.isSummary {

@@ -35,6 +35,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
         case preconditionRequired = "precondition-required"
         case validation
         case payloadTooLarge = "payload-too-large"
+        case gone
         case unavailable
         case internalError = "internal-error"
 
@@ -47,6 +48,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .methodNotAllowed: 405
             case .versionConflict, .conflict: 409
             case .payloadTooLarge: 413
+            case .gone: 410
             case .preconditionRequired: 428
             case .validation: 422
             case .unavailable: 503
@@ -64,6 +66,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .versionConflict: "The resource changed since you read it"
             case .conflict: "Conflicts with an existing resource"
             case .payloadTooLarge: "The request body is too large"
+            case .gone: "No longer available"
             case .preconditionRequired: "An If-Match header is required"
             case .validation: "Validation failed"
             case .unavailable: "Not ready"
@@ -114,6 +117,8 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .invalid(let field, let message):
                 return .validation([FieldError(field, message)])
             }
+        case let failure as SchedulingFailure:
+            return PlanRoutes.problem(failure.error, names: failure.taskNames)
         case let error as HTTPError:
             switch error.status.code {
             case 404: return Problem(.notFound, detail: "no such route")

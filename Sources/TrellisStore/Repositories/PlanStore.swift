@@ -124,6 +124,12 @@ extension UUID {
     public var lowercasedString: String { uuidString.lowercased() }
 }
 
+/// A plan that cannot be scheduled (a cycle, a bad parent), with the task names to explain it.
+public struct SchedulingFailure: Error, Sendable {
+    public var error: SchedulingError
+    public var taskNames: [String: String]
+}
+
 /// Client calendars, templates, plans, their tasks, dependencies and baselines.
 public struct PlanStore: Sendable {
     public let logger: Logger
@@ -239,6 +245,65 @@ public struct PlanStore: Sendable {
             try await insertDependency(agency: agency, plan: id, PlanDependencyRecord(predecessorId: p, successorId: s, kind: link.kind, lagMinutes: link.lagMinutes), on: connection)
         }
         return plan
+    }
+
+    /// Instantiates a template for a client from `startsOn` on the client's calendar; each task's
+    /// assignee is whoever holds its responsible role for that client on the start date.
+    public func createFromTemplate(
+        id: UUID = UUID(), agency: AgencyID, client clientID: UUID, templateID: UUID, startsOn: LocalDate, name: String?,
+        on connection: PostgresConnection
+    ) async throws -> UUID {
+        let client: ClientRecord
+        do { client = try await ClientStore(logger: logger).get(clientID, on: connection) } catch StoreError.notFound {
+            throw StoreError.missingReference(field: "clientId")
+        }
+        let template: TemplateRecord
+        do { template = try await self.template(templateID, on: connection) } catch StoreError.notFound {
+            throw StoreError.missingReference(field: "templateId")
+        }
+        let calendar = try await self.calendar(for: client, on: connection)
+        guard let start = calendar.firstWorkingMinute(on: startsOn) else {
+            throw StoreError.invalid(field: "startsOn", message: "the calendar has no working time on or after this date")
+        }
+        let instantiated: Result<TemplateInstance, TemplateValidationError> = Result { () throws(TemplateValidationError) -> TemplateInstance in
+            try template.template.instantiate(calendar: calendar, planID: id.lowercasedString)
+        }
+        let instance: TemplateInstance
+        switch instantiated {
+        case .success(let value): instance = value
+        case .failure(let error): throw ValidationError(error.issues.map { FieldError("template." + $0.field, $0.message) })
+        }
+        let assignments = AssignmentStore(logger: logger)
+        var holders: [String: UUID] = [:]
+        for roleKey in Set(instance.tasks.compactMap(\.roleKey)) {
+            holders[roleKey] = try await assignments.holder(roleKey: roleKey, client: clientID, on: startsOn, connection: connection)
+        }
+        _ = try await createPlan(
+            id: id, agency: agency, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
+            templateName: template.template.name, startsAt: start, instance: instance, assignees: holders, on: connection)
+        return id
+    }
+
+    /// Schedules a plan document; a plan that cannot be scheduled throws `SchedulingFailure`.
+    public func schedule(_ document: PlanDocument) throws -> Timeline {
+        let result: Result<Timeline, SchedulingError> = Result { () throws(SchedulingError) -> Timeline in
+            try Scheduler.schedule(document.schedulePlan)
+        }
+        switch result {
+        case .success(let timeline): return timeline
+        case .failure(let error):
+            var names: [String: String] = [:]
+            for task in document.tasks { names[task.id.lowercasedString] = task.name }
+            throw SchedulingFailure(error: error, taskNames: names)
+        }
+    }
+
+    /// Schedules the plan as it now stands and raises the iCalendar sequence of tasks that moved.
+    public func scheduleAndRecord(_ planID: UUID, on connection: PostgresConnection) async throws -> (PlanDocument, Timeline) {
+        let document = try await self.document(planID, on: connection)
+        let timeline = try schedule(document)
+        try await recordScheduledDates(plan: planID, timeline, on: connection)
+        return (document, timeline)
     }
 
     public func plans(client: UUID?, on connection: PostgresConnection) async throws -> [PlanRecord] {
@@ -479,5 +544,42 @@ public struct PlanStore: Sendable {
             constraint: constraintKind.flatMap { kind in constraintAt.map { TaskConstraint(kind: kind, date: $0) } },
             percentComplete: try c[10].decode(Int.self), actualStart: try c[11].decode(Date?.self), actualFinish: try c[12].decode(Date?.self),
             icalSequence: try c[13].decode(Int.self), icalStart: try c[14].decode(Date?.self), icalFinish: try c[15].decode(Date?.self))
+    }
+}
+
+extension PlanStore {
+    public struct RenderedExport: Sendable {
+        public var body: String
+        public var fileName: String
+        public var contentType: String
+        public var taskCount: Int
+    }
+
+    /// One plan in one format, as the API, the export job and `trellis export` all produce it.
+    public func renderExport(
+        plan id: UUID, format: ExportFormat, baselineName: String? = nil, now: Date, on connection: PostgresConnection
+    ) async throws -> RenderedExport {
+        let document = try await self.document(id, on: connection)
+        let timeline = try schedule(document)
+        var baseline: BaselineRecord?
+        if let baselineName {
+            baseline = try await baselines(plan: id, on: connection).first { $0.name == baselineName }
+            if baseline == nil { throw StoreError.invalid(field: "baseline", message: "no baseline named \(baselineName)") }
+        }
+        let export = document.export(timeline: timeline, baseline: baseline, generatedAt: now)
+        return RenderedExport(
+            body: format.render(export, today: now), fileName: Self.fileName(document, format), contentType: format.contentType,
+            taskCount: document.tasks.count)
+    }
+
+    static func fileName(_ document: PlanDocument, _ format: ExportFormat) -> String {
+        "\(document.client.slug)-\(Slug.make(from: document.plan.name)).\(format.fileExtension)"
+    }
+
+    /// Task count without loading the plan: decides whether an export is answered directly.
+    public func taskCount(plan id: UUID, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query("SELECT count(*) FROM plan_tasks WHERE plan_id = \(id)", logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 }

@@ -1,0 +1,13 @@
+import Foundation
+
+extension WorkCalendar {
+    /// The first working minute on or after local midnight of `date` in the calendar's zone:
+    /// where a plan "starting on Monday 2 March" really starts.
+    public func firstWorkingMinute(on date: LocalDate) -> Date? {
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = timeZone
+        let components = DateComponents(year: date.year, month: date.month, day: date.day, hour: 0, minute: 0)
+        guard minutesPerWeek > 0 || !exceptions.isEmpty, let midnight = gregorian.date(from: components) else { return nil }
+        return nextWorkingStart(onOrAfter: midnight)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+import TrellisDomain
+import TrellisJobs
+import TrellisQueue
+import TrellisStore
+
+/// Timeline exports: one plan answered directly, many plans (or one too large) as a job whose zip is
+/// downloadable until it expires, and webcal subscription feeds behind rotatable secrets.
+struct ExportRoutes {
+    let database: TenantDatabase
+    let plans: PlanStore
+    let exports: ExportStore
+    let queue: JobQueue
+    /// Plans with more tasks than this are exported by the worker instead of in the request.
+    let directLimit: Int
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/v1/plans/{planId}/export", use: exportPlan)
+        router.post("/v1/exports", use: createExport)
+        router.get("/v1/exports/{exportId}", use: readExport)
+        router.get("/v1/exports/{exportId}/download", use: download)
+        router.post("/v1/plans/{planId}/feed", use: rotatePlanFeed)
+        router.post("/v1/members/{memberId}/feed", use: rotateMemberFeed)
+        router.get("/feeds/{feedToken}.ics", use: feed)
+    }
+
+    static func format(_ raw: String?) throws -> ExportFormat {
+        guard let raw, let format = ExportFormat(rawValue: raw) else {
+            let allowed = ExportFormat.allCases.map(\.rawValue)
+            throw Problem(.malformedRequest, detail: "format must be one of \(allowed.joined(separator: ", "))", allowed: allowed)
+        }
+        return format
+    }
+
+    /// `GET /v1/plans/{planId}/export?format=…`: the file itself, or 303 to an export job when the plan is large.
+    @Sendable func exportPlan(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.readPlans)
+        let planID = try context.uuidParameter("planId")
+        let format = try Self.format(request.query("format"))
+        let baseline = request.query("baseline")
+        let (plans, exports, queue, limit) = (self.plans, self.exports, self.queue, self.directLimit)
+        enum Answer: Sendable { case file(PlanStore.RenderedExport), job(ExportRecord) }
+        let answer: Answer = try await database.withTenant(principal.agencyID) { connection in
+            let plan = try await plans.plan(planID, on: connection)
+            try PlanRoutes.checkVisible(plan, to: principal)
+            if try await plans.taskCount(plan: planID, on: connection) > limit {
+                return .job(try await ExportBundleJob.enqueue(
+                    agency: principal.agencyID, format: format, client: nil, plan: planID, requestedBy: principal.memberID.rawValue,
+                    queue: queue, store: exports, on: connection))
+            }
+            return .file(try await plans.renderExport(plan: planID, format: format, baselineName: baseline, now: Date(), on: connection))
+        }
+        switch answer {
+        case .job(let record):
+            return Response(status: .seeOther, headers: [.location: "/v1/exports/\(record.id.lowercasedString)"])
+        case .file(let rendered):
+            var body = rendered.body
+            if format == .csv && request.query("bom") == "true" { body = "\u{FEFF}" + body }
+            // Written in 64 KiB slices, so the socket gets the first bytes at once.
+            let buffer = ByteBuffer(string: body)
+            return Response(
+                status: .ok,
+                headers: [.contentType: rendered.contentType, .contentDisposition: "attachment; filename=\"\(rendered.fileName)\""],
+                body: ResponseBody { writer in
+                    var remaining = buffer
+                    while let slice = remaining.readSlice(length: min(64 * 1024, remaining.readableBytes)), slice.readableBytes > 0 {
+                        try await writer.write(slice)
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    struct ExportView: Codable, Sendable {
+        var export: ExportRecord
+        var downloadUrl: String?
+    }
+
+    static func view(_ record: ExportRecord) -> ExportView {
+        ExportView(export: record, downloadUrl: record.status == "ready" ? "/v1/exports/\(record.id.lowercasedString)/download" : nil)
+    }
+
+    /// `POST /v1/exports {format, clientId?}`: every plan of the client (or of the agency), zipped, by the worker.
+    @Sendable func createExport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.readPlans)
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["format", "clientId"])
+        let rawFormat = reader.string("format", required: true)
+        let client = reader.uuid("clientId")
+        if let rawFormat, ExportFormat(rawValue: rawFormat) == nil {
+            reader.errors.add("format", "must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        try reader.check()
+        let format = try Self.format(rawFormat)
+        if principal.role == .clientViewer && client != principal.clientID?.rawValue { throw Problem.notFound("client") }
+        let (exports, queue) = (self.exports, self.queue)
+        let record = try await database.withTenant(principal.agencyID) { connection in
+            try await ExportBundleJob.enqueue(
+                agency: principal.agencyID, format: format, client: client, plan: nil, requestedBy: principal.memberID.rawValue,
+                queue: queue, store: exports, on: connection)
+        }
+        var response = try JSONBody(Self.view(record), status: .accepted).response(from: request, context: context)
+        response.headers[.location] = "/v1/exports/\(record.id.lowercasedString)"
+        return response
+    }
+
+    @Sendable func readExport(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ExportView> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("exportId")
+        let exports = self.exports
+        return JSONBody(Self.view(try await database.withTenant(principal.agencyID) { try await exports.get(id, on: $0) }))
+    }
+
+    @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("exportId")
+        let exports = self.exports
+        let (record, file) = try await database.withTenant(principal.agencyID) { connection in
+            (try await exports.get(id, on: connection), try await exports.download(id, on: connection))
+        }
+        guard let file else {
+            if record.status == "ready" { throw Problem(.gone, detail: "this export expired at \(record.expiresAt.map { "\($0)" } ?? "?"); ask for a new one") }
+            throw Problem(.conflict, detail: "the export is \(record.status), not ready yet")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: file.contentType, .contentDisposition: "attachment; filename=\"\(file.fileName)\""],
+            body: .init(byteBuffer: ByteBuffer(data: file.data)))
+    }
+
+    struct FeedView: Codable, Sendable {
+        var url: String
+        var webcal: String
+    }
+
+    func feedView(_ secret: String, _ request: Request) -> FeedView {
+        let host = request.head.authority ?? "127.0.0.1:8080"
+        return FeedView(url: "http://\(host)/feeds/\(secret).ics", webcal: "webcal://\(host)/feeds/\(secret).ics")
+    }
+
+    /// A new secret for the plan's subscription feed; the previous URL stops working.
+    @Sendable func rotatePlanFeed(_ request: Request, context: AppRequestContext) async throws -> JSONBody<FeedView> {
+        let principal = try context.require(.writePlans)
+        let id = try context.uuidParameter("planId")
+        let (plans, exports) = (self.plans, self.exports)
+        let secret = try await database.withTenant(principal.agencyID) { connection in
+            try PlanRoutes.checkVisible(try await plans.plan(id, on: connection), to: principal)
+            return try await exports.rotateFeed(agency: principal.agencyID, .plan(id), on: connection)
+        }
+        return JSONBody(feedView(secret, request), status: .created)
+    }
+
+    @Sendable func rotateMemberFeed(_ request: Request, context: AppRequestContext) async throws -> JSONBody<FeedView> {
+        let principal = try context.require(.readPlans)
+        let id = try context.uuidParameter("memberId")
+        // People rotate their own feed; managers and owners anyone's.
+        guard id == principal.memberID.rawValue || TenantPolicy.allows(principal.role, .writePeople) else {
+            throw Problem(.forbidden, detail: "only the person or a manager may rotate this feed")
+        }
+        let exports = self.exports
+        let secret = try await database.withTenant(principal.agencyID) { connection in
+            _ = try await PeopleStore(logger: exports.logger).member(id, on: connection)
+            return try await exports.rotateFeed(agency: principal.agencyID, .member(id), on: connection)
+        }
+        return JSONBody(feedView(secret, request), status: .created)
+    }
+
+    /// The feed itself: no session, the secret in the URL is the credential (as calendar apps expect).
+    @Sendable func feed(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let secret = context.parameters.get("feedToken") else { throw Problem.notFound("feed") }
+        let (plans, exports) = (self.plans, self.exports)
+        guard let (agency, owner) = try await database.withSystem({ try await exports.resolveFeed(secret: secret, on: $0) }) else {
+            throw Problem.notFound("feed")
+        }
+        let body: String = try await database.withTenant(agency) { connection in
+            switch owner {
+            case .plan(let plan):
+                return try await plans.renderExport(plan: plan, format: .ical, now: Date(), on: connection).body
+            case .member(let member):
+                let person = try await PeopleStore(logger: exports.logger).member(member, on: connection)
+                var calendars: [String] = []
+                var uids = Set<String>()
+                for plan in try await plans.planIDs(assignee: member, on: connection) {
+                    let document = try await plans.document(plan, on: connection)
+                    for task in document.tasks where task.assigneeId == member { uids.insert("\(task.id.lowercasedString)@trellis") }
+                    calendars.append(try await plans.renderExport(plan: plan, format: .ical, now: Date(), on: connection).body)
+                }
+                return ICalendarFeed.merge(calendars, keepUIDs: uids, name: "\(person.displayName) — Trellis")
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: ExportFormat.ical.contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
