@@ -141,6 +141,22 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(
+            name: "TrellisJobsTests",
+            dependencies: [
+                "TrellisJobs", "TrellisHTTP", "TrellisTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swift6
+        ),
+        // Runs the real executables: a worker killed with SIGKILL mid-run, two schedulers on one database.
+        .testTarget(
+            name: "TrellisEndToEndTests",
+            dependencies: ["TrellisQueue", "TrellisStore", "TrellisTestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
             name: "TrellisHTTPTests",
             dependencies: [
                 "TrellisHTTP", "TrellisTestSupport",
