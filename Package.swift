@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "TrellisHTTPTests",
             dependencies: [
-                "TrellisHTTP", "TrellisTestSupport",
+                "TrellisHTTP", "TrellisJobs", "TrellisQueue", "TrellisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swift6

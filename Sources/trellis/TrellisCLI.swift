@@ -13,7 +13,7 @@ struct TrellisCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "Trellis admin: migrations, demo data, agencies, tokens, local development.",
-        subcommands: [Migrate.self, SeedDemo.self, AgencyCommand.self, TokenCommand.self, Dev.self, Bench.self])
+        subcommands: [Migrate.self, SeedDemo.self, AgencyCommand.self, TokenCommand.self, PlansCommand.self, ExportCommand.self, Dev.self, Bench.self])
 }
 
 struct Migrate: AsyncParsableCommand {

@@ -16,13 +16,13 @@ struct APIHarness: Sendable {
     let agencyB: AgencyID
     let tokenB: String
 
-    static func dependencies(_ db: TestDatabase) throws -> APIDependencies {
+    static func dependencies(_ db: TestDatabase, directExportLimit: Int = 5_000) throws -> APIDependencies {
         APIDependencies(
             database: db.tenantDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
-            openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil)
+            openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, directExportLimit: directExportLimit)
     }
 
-    static func run(label: String = #function, _ body: @Sendable (APIHarness) async throws -> Void) async throws {
+    static func run(label: String = #function, directExportLimit: Int = 5_000, _ body: @Sendable (APIHarness) async throws -> Void) async throws {
         try await withTestDatabase(label: label) { db in
             let owner = { (email: String) in MemberDraft(email: email, displayName: "Owner", role: .owner, clientID: nil, weeklyCapacityHours: 40) }
             let (a, _, tokenA) = try await AgencyProvisioning.createAgency(
@@ -30,7 +30,7 @@ struct APIHarness: Sendable {
                 passwordHash: PasswordHashing.hash("correct horse battery"))
             let (b, _, tokenB) = try await AgencyProvisioning.createAgency(
                 database: db.tenantDatabase, name: "Agency B", slug: "agency-b", owner: owner("owner@b.example"), passwordHash: nil)
-            let app = Application(router: buildRouter(try dependencies(db)))
+            let app = Application(router: buildRouter(try dependencies(db, directExportLimit: directExportLimit)))
             try await app.test(.router) { client in
                 try await body(APIHarness(db: db, client: client, agencyA: a, tokenA: tokenA, agencyB: b, tokenB: tokenB))
             }
