@@ -1,0 +1,129 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TrellisStore
+import TrellisTestSupport
+
+/// The real binaries, as an operator runs them.
+@Suite("Executables start, log and stop cleanly")
+struct ExecutableLifecycleTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Running {
+        let process: Process
+        let output: URL
+        var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+    }
+
+    static func start(_ name: String, environment extra: [String: String], arguments: [String] = []) throws -> Running {
+        let process = Process()
+        process.executableURL = repo.appendingPathComponent(".build/debug/\(name)")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRELLIS_HOME"] = repo.path
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return Running(process: process, output: output)
+    }
+
+    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+
+    static func status(_ url: String) async -> Int? {
+        guard let url = URL(string: url), let (_, response) = try? await URLSession.shared.data(from: url) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    /// Waits for the process to exit; returns the seconds it took, or nil (and kills it) past `limit`.
+    static func waitForExit(_ process: Process, limit: Double) async -> Double? {
+        let start = Date()
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > limit {
+                kill(process.processIdentifier, SIGKILL)
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test func theAPIServesLogsJSONWithRequestIdsAndStopsOnSIGTERM() async throws {
+        try await withTestDatabase { db in
+            let port = Self.freePort()
+            let api = try Self.start("trellis-api", environment: ["DATABASE_URL": db.appSettings.conninfo, "PORT": "\(port)"])
+            defer { if api.process.isRunning { kill(api.process.processIdentifier, SIGKILL) } }
+            var ready: Int?
+            for _ in 0..<100 where ready != 200 {
+                ready = await Self.status("http://127.0.0.1:\(port)/readyz")
+                if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == 200, "\(api.log)")
+            #expect(await Self.status("http://127.0.0.1:\(port)/v1/clients") == 401)
+            kill(api.process.processIdentifier, SIGTERM)
+            let took = await Self.waitForExit(api.process, limit: 15)
+            #expect(took != nil, "did not stop within 15 s of SIGTERM")
+            #expect(api.process.terminationStatus == 0)
+            // Every line is a JSON object; request lines carry their id.
+            let lines = api.log.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(!lines.isEmpty)
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == lines.count)
+            let requests = objects.filter { $0["msg"] as? String == "request" }
+            #expect(requests.contains { $0["path"] as? String == "/v1/clients" && $0["status"] as? String == "401" })
+            #expect(requests.allSatisfy { ($0["request_id"] as? String)?.isEmpty == false })
+        }
+    }
+
+    @Test func readyzIsNotReadyWhileMigrationsArePending() async throws {
+        let admin = try TestDatabases.shared.adminSettings
+        let name = "lifecycle_\(UUID().uuidString.prefix(8).lowercased())"
+        try await runBlocking { try LibPQConnection(conninfo: admin.conninfo).execute("CREATE DATABASE \(name)") }
+        defer { Task { try? await TestDatabases.shared.drop(name) } }
+        let port = Self.freePort()
+        let api = try Self.start("trellis-api", environment: ["DATABASE_URL": admin.with(database: name).conninfo, "PORT": "\(port)"])
+        defer { if api.process.isRunning { kill(api.process.processIdentifier, SIGKILL) } }
+        var health: Int?
+        for _ in 0..<100 where health != 200 {
+            health = await Self.status("http://127.0.0.1:\(port)/healthz")
+            if health != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(health == 200)
+        #expect(await Self.status("http://127.0.0.1:\(port)/readyz") == 503)
+        _ = try await MigrationRunner(conninfo: admin.with(database: name).conninfo, migrations: Migration.load(directory: ProjectFiles.sqlDirectory)).migrate()
+        #expect(await Self.status("http://127.0.0.1:\(port)/readyz") == 200)
+        kill(api.process.processIdentifier, SIGTERM)
+        _ = await Self.waitForExit(api.process, limit: 15)
+    }
+
+    @Test(arguments: ["trellis-api", "trellis-worker", "trellis-scheduler", "trellis"])
+    func aBadConnectionStringIsRefusedWithLibpqsMessage(executable: String) async throws {
+        let process = try Self.start(
+            executable, environment: ["DATABASE_URL": "host=db port", "PORT": "\(Self.freePort())"],
+            arguments: executable == "trellis" ? ["migrate"] : [])
+        let took = await Self.waitForExit(process.process, limit: 20)
+        #expect(took != nil)
+        #expect(process.process.terminationStatus != 0)
+        #expect(process.log.contains("missing \"=\" after \"port\""), "\(process.log)")
+    }
+
+    @Test(arguments: ["trellis-worker", "trellis-scheduler"])
+    func workerAndSchedulerStopOnSIGTERM(executable: String) async throws {
+        try await withTestDatabase { db in
+            let running = try Self.start(executable, environment: ["DATABASE_URL": db.appSettings.conninfo])
+            defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+            for _ in 0..<100 where !running.log.contains("started") { try await Task.sleep(for: .milliseconds(100)) }
+            try await Task.sleep(for: .milliseconds(500))
+            kill(running.process.processIdentifier, SIGTERM)
+            let took = await Self.waitForExit(running.process, limit: 25)
+            #expect(took != nil, "\(executable) did not stop within 25 s: \(running.log)")
+            #expect(running.process.terminationStatus == 0, "\(running.log)")
+        }
+    }
+}
