@@ -6,7 +6,7 @@ import TrellisDomain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the scheduling engine and the exports (run through Benchmarks/ scripts).",
-        subcommands: [Schedule.self, Export.self])
+        subcommands: [Schedule.self, Export.self, BenchQueue.self])
 
     struct Schedule: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Schedule seeded random plans; prints `schedule tasks=N ms=X` (median).")

@@ -26,7 +26,7 @@ struct Dev: AsyncParsableCommand {
         let script = root.appendingPathComponent("deploy/local-postgres.sh").path
 
         say("▸ starting PostgreSQL in \(clusterDirectory) on port \(pgPort)")
-        try runTool("/bin/bash", [script, "start", clusterDirectory, String(pgPort)])
+        try await runTool("/bin/bash", [script, "start", clusterDirectory, String(pgPort)])
 
         let server = try ConnectionSettings.parse("postgres://postgres@127.0.0.1:\(pgPort)/postgres?sslmode=disable")
         let owner = server.with(database: "trellis")
@@ -108,17 +108,24 @@ struct Dev: AsyncParsableCommand {
                 kill(process.processIdentifier, SIGKILL)
             }
         }
-        try runTool("/bin/bash", [script, "stop", clusterDirectory])
+        try await runTool("/bin/bash", [script, "stop", clusterDirectory])
         say("▸ stopped")
     }
 
-    func runTool(_ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("\(arguments.first ?? path) failed (exit \(process.terminationStatus))") }
+    /// Runs a tool to completion. posix_spawn and a blocking waitpid on a thread of its own:
+    /// Foundation's `Process.waitUntilExit` was seen to hang here when called from async code.
+    func runTool(_ path: String, _ arguments: [String]) async throws {
+        let status = try await runBlocking { () throws -> Int32 in
+            var pid: pid_t = 0
+            let argv = ([path] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            let spawned = posix_spawn(&pid, path, nil, nil, argv, environ)
+            guard spawned == 0 else { throw ValidationError("cannot start \(path): error \(spawned)") }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            return (status >> 8) & 0xFF
+        }
+        guard status == 0 else { throw ValidationError("\(arguments.first ?? path) failed (exit \(status))") }
     }
 
     func waitUntilReady(_ url: String) async throws {

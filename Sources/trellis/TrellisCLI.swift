@@ -43,7 +43,8 @@ func withClient<T: Sendable>(_ common: CommonOptions, _ body: @Sendable (TenantD
 
 func withClient<T: Sendable>(_ settings: ConnectionSettings, _ body: @Sendable (TenantDatabase) async throws -> T) async throws -> T {
     var logger = Logger(label: "trellis")
-    logger.logLevel = .warning
+    // The first query may be queued a moment before run() starts: PostgresNIO warns, then serves it.
+    logger.logLevel = .error
     let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { await client.run(); return nil }
