@@ -16,7 +16,12 @@ cleanup() {
 trap cleanup EXIT
 
 # The exports are read back by the real readers (MPXJ, icalendar, csv) and screenshotted by Chromium.
-command -v chromium >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || echo "chromium missing: the Gantt screenshot test will say so" >&2; }
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "▸ installing chromium (Debian) for the Gantt screenshot test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } \
+        || echo "chromium could not be installed: the screenshot test will fail" >&2
+fi
 venv=.build/test-readers-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/readers/requirements.txt
