@@ -44,7 +44,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     router.add(middleware: AuthenticationMiddleware(database: database, credentials: CredentialStore(logger: logger)))
     OperationsRoutes(
         database: database, migrations: dependencies.migrations, openAPIDocument: dependencies.openAPIDocument,
-        metrics: dependencies.metrics
+        metrics: dependencies.metrics, queue: dependencies.queue
     ).register(on: router)
     AccountRoutes(database: database, credentials: CredentialStore(logger: logger), people: PeopleStore(logger: logger)).register(on: router)
     ClientRoutes(database: database, store: ClientStore(logger: logger)).register(on: router)
@@ -56,6 +56,9 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
         database: database, plans: PlanStore(logger: logger), exports: ExportStore(logger: logger), queue: dependencies.queue,
         directLimit: dependencies.directExportLimit
     ).register(on: router)
+    WebhookRoutes(database: database, store: WebhookStore(logger: logger), queue: dependencies.queue).register(on: router)
+    NotificationRoutes(database: database, store: NotificationStore(logger: logger)).register(on: router)
+    JobRoutes(database: database, store: AgencyJobStore(logger: logger), queue: dependencies.queue).register(on: router)
     return router
 }
 

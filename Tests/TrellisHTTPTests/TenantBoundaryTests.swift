@@ -41,13 +41,24 @@ struct TenantBoundaryTests {
             bodies["POST /v1/plans/{planId}/dependencies"] = #"{"predecessorId":"\#(tasks.first?["id"] as? String ?? "")","successorId":"\#(tasks.last?["id"] as? String ?? "")"}"#
             let exportID = try await api.call(.post, "/v1/exports", token: api.tokenA, json: #"{"format":"csv","clientId":"\#(client)"}"#)
                 .json["export"].flatMap { ($0 as? [String: Any])?["id"] as? String } ?? ""
-            let ids = [
+            // Notifications, webhooks and jobs: one of each in agency A.
+            let webhook = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"http://127.0.0.1:9/hook","events":["task.due"]}"#).string("id") ?? ""
+            let ownerA = ((try await api.call(.get, "/v1/me", token: api.tokenA)).json["member"] as? [String: Any])?["id"] as? String ?? ""
+            let notification = try await api.db.tenantDatabase.withTenant(api.agencyA) { connection in
+                try await NotificationStore(logger: api.db.logger).create(agency: api.agencyA, .init(
+                    memberId: UUID(uuidString: ownerA) ?? UUID(), kind: "digest", title: "t", body: "b"), on: connection).id.uuidString
+            }
+            let exportJob = ((try await api.call(.get, "/v1/exports/\(exportID)", token: api.tokenA)).json["export"] as? [String: Any])?["jobId"] as? Int ?? 0
+            var ids = [
+                "webhookId": webhook, "notificationId": notification,
                 "exportId": exportID,
                 "clientId": client, "memberId": member.id, "roleId": role, "contactId": contact, "timeOffId": timeOff,
                 "assignmentId": assignment, "tokenId": token, "planId": plan, "taskId": tasks.first?["id"] as? String ?? "",
                 "templateId": template, "predecessorId": link["predecessorId"] as? String ?? "", "successorId": link["successorId"] as? String ?? "",
             ]
             #expect(ids.values.allSatisfy { UUID(uuidString: $0) != nil }, "fixture ids: \(ids)")
+            #expect(exportJob > 0, "the export's job id")
+            ids["jobId"] = "\(exportJob)"  // queue job ids are integers, not UUIDs
 
             let router = buildRouter(try APIHarness.dependencies(api.db))
             var checked = 0

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import TrellisJobs
+import TrellisQueue
 import TrellisStore
 
 /// `/healthz` (alive), `/readyz` (database reachable, migrations current), `/metrics`, and the contract.
@@ -9,6 +11,8 @@ struct OperationsRoutes {
     let migrations: [Migration]
     let openAPIDocument: String
     let metrics: PrometheusCollectorRegistry?
+    /// Its statistics become gauges on each scrape (depth by queue and state, age of the oldest available job).
+    var queue: JobQueue? = nil
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/healthz", use: health)
@@ -29,11 +33,33 @@ struct OperationsRoutes {
     }
 
     @Sendable func metricsText(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let metrics, let queue {
+            do {
+                Self.recordQueueGauges(try await queue.stats(), into: metrics)
+            } catch {
+                context.logger.warning("queue statistics unavailable for /metrics", metadata: ["error": "\(error)"])
+            }
+        }
         var buffer: [UInt8] = []
         metrics?.emit(into: &buffer)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+
+    /// The same gauges as `QueueStats.recordGauges` (same names and labels), set on this registry directly so
+    /// they appear whether or not the process bootstrapped swift-metrics with it. Queues the worker serves by
+    /// default are always present (0 when empty), so a drained queue does not keep stale values.
+    static func recordQueueGauges(_ stats: QueueStats, into registry: PrometheusCollectorRegistry) {
+        for queue in Set(stats.countsByQueueAndState.keys).union(PlatformJobs.defaultQueues.keys) {
+            let states = stats.countsByQueueAndState[queue] ?? [:]
+            for state in JobState.allCases {
+                registry.makeGauge(name: QueueMetricNames.depth, labels: [("queue", queue), ("state", state.rawValue)])
+                    .set(Double(states[state] ?? 0))
+            }
+            registry.makeGauge(name: QueueMetricNames.oldestAvailableAge, labels: [("queue", queue)])
+                .set(stats.oldestAvailableAgeSeconds[queue] ?? 0)
+        }
     }
 
     @Sendable func contract(_ request: Request, context: AppRequestContext) async throws -> Response {

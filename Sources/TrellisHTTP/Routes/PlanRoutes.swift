@@ -126,10 +126,12 @@ struct PlanRoutes {
         let id = try context.uuidParameter("clientId")
         let data = try await request.body.collect(upTo: context.maxUploadSize)
         let calendar = try decodeDocument(WorkCalendar.self, Data(buffer: data))
-        let store = self.store, clients = self.clients
+        let store = self.store, clients = self.clients, database = self.database
         try await database.withTenant(principal.agencyID) { connection in
             _ = try await clients.get(id, on: connection)
             try await store.setCalendar(client: id, calendar, on: connection)
+            // Every plan of the client is rescheduled by a job committed with the change.
+            try await Self.enqueueRecompute(agency: principal.agencyID, client: id, database: database, on: connection)
         }
         return JSONBody(calendar)
     }
