@@ -160,19 +160,19 @@ ALTER TABLE agencies ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON agencies
     USING (id = trellis_current_agency()) WITH CHECK (id = trellis_current_agency());
 
-DO $$
-DECLARE
-    t text;
+-- Every tenant table gets the same guard: RLS on, one policy on the transaction's agency.
+CREATE FUNCTION trellis_protect_tenant_table(t regclass) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-    FOREACH t IN ARRAY ARRAY['clients', 'members', 'client_contacts', 'time_off', 'roles', 'assignments',
-                             'api_tokens', 'sessions']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (agency_id = trellis_current_agency()) '
-                       'WITH CHECK (agency_id = trellis_current_agency())', t);
-    END LOOP;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (agency_id = trellis_current_agency()) '
+                   'WITH CHECK (agency_id = trellis_current_agency())', t);
 END
 $$;
+
+SELECT trellis_protect_tenant_table(t)
+FROM unnest(ARRAY['clients', 'members', 'client_contacts', 'time_off', 'roles', 'assignments', 'api_tokens', 'sessions']::regclass[]) AS t;
+REVOKE ALL ON FUNCTION trellis_protect_tenant_table(regclass) FROM PUBLIC;
 
 -- Credentials are looked up before the agency is known; these functions run as the owner (past RLS)
 -- and return only what authentication needs.

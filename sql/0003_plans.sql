@@ -89,15 +89,5 @@ CREATE TABLE plan_baselines (
     FOREIGN KEY (agency_id, plan_id) REFERENCES plans (agency_id, id) ON DELETE CASCADE
 );
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['templates', 'plans', 'plan_tasks', 'plan_dependencies', 'plan_baselines']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (agency_id = trellis_current_agency()) '
-                       'WITH CHECK (agency_id = trellis_current_agency())', t);
-    END LOOP;
-END
-$$;
+SELECT trellis_protect_tenant_table(t)
+FROM unnest(ARRAY['templates', 'plans', 'plan_tasks', 'plan_dependencies', 'plan_baselines']::regclass[]) AS t;

@@ -39,18 +39,8 @@ CREATE TABLE calendar_feeds (
 CREATE UNIQUE INDEX calendar_feeds_one_per_plan ON calendar_feeds (agency_id, plan_id) WHERE plan_id IS NOT NULL;
 CREATE UNIQUE INDEX calendar_feeds_one_per_member ON calendar_feeds (agency_id, member_id) WHERE member_id IS NOT NULL;
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['exports', 'calendar_feeds']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (agency_id = trellis_current_agency()) '
-                       'WITH CHECK (agency_id = trellis_current_agency())', t);
-    END LOOP;
-END
-$$;
+SELECT trellis_protect_tenant_table(t)
+FROM unnest(ARRAY['exports', 'calendar_feeds']::regclass[]) AS t;
 
 -- A feed is fetched by calendar apps with only its secret: resolve it before the agency is known.
 CREATE FUNCTION trellis_resolve_feed(p_hash bytea)

@@ -69,15 +69,5 @@ CREATE TABLE reminders_sent (
     FOREIGN KEY (agency_id, plan_id) REFERENCES plans (agency_id, id) ON DELETE CASCADE
 );
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['notifications', 'webhooks', 'webhook_deliveries', 'reminders_sent']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (agency_id = trellis_current_agency()) '
-                       'WITH CHECK (agency_id = trellis_current_agency())', t);
-    END LOOP;
-END
-$$;
+SELECT trellis_protect_tenant_table(t)
+FROM unnest(ARRAY['notifications', 'webhooks', 'webhook_deliveries', 'reminders_sent']::regclass[]) AS t;

@@ -102,7 +102,7 @@ public func withTestDatabase<T: Sendable>(
     logger.logLevel = .warning
     let ownerSettings = try pool.adminSettings.with(database: name)
     let appSettings = ownerSettings.with(user: TestDatabases.appRole, password: TestDatabases.appPassword)
-    let owner = PostgresClient(configuration: ownerSettings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+    let owner = PostgresClient(configuration: ownerSettings.clientConfiguration(maximumConnections: 12), backgroundLogger: logger)
     let app = PostgresClient(configuration: appSettings.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
     let database = TestDatabase(name: name, ownerSettings: ownerSettings, appSettings: appSettings, owner: owner, app: app, logger: logger)
     let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
