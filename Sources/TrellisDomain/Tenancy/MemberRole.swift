@@ -21,6 +21,8 @@ public enum Action: Sendable, Hashable {
     case readPlans
     case writePlans
     case manageTemplates
+    /// Webhooks and the agency's background jobs.
+    case manageIntegrations
     case manageAgency
 }
 

@@ -14,7 +14,7 @@ struct JobRoutes {
     let store: AgencyJobStore
     let queue: JobQueue
 
-    static let action: Action = .writePeople
+    static let action: Action = .manageIntegrations
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/jobs/summary", use: summary)

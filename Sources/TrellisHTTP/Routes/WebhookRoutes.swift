@@ -13,8 +13,8 @@ struct WebhookRoutes {
     let store: WebhookStore
     let queue: JobQueue
 
-    /// Owners and managers: the same people who manage the agency's people.
-    static let action: Action = .writePeople
+    /// Owners and managers (see TenantPolicy).
+    static let action: Action = .manageIntegrations
     static var subscribable: [String] { WebhookEvent.allCases.filter { $0 != .ping }.map(\.rawValue) }
 
     func register(on router: Router<AppRequestContext>) {
