@@ -30,6 +30,18 @@ as_owner() {
 case "$cmd" in
 start)
     port=${3:?port}
+    if [ "$(id -u)" = 0 ]; then
+        # The cluster belongs to `postgres`, which must be able to reach it: a checkout under a private
+        # home (/root is 0700) gets traverse-only permission on the way, and says so.
+        d=$(dirname "$(realpath -m "$dir")")
+        while [ "$d" != "/" ]; do
+            if [ -d "$d" ] && ! runuser -u postgres -- test -x "$d"; then
+                chmod o+x "$d"
+                echo "note: gave others traverse (x) permission on $d so the postgres user reaches the cluster" >&2
+            fi
+            d=$(dirname "$d")
+        done
+    fi
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 700 "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then
