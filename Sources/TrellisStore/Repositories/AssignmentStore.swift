@@ -58,11 +58,7 @@ public struct AssignmentStore: Sendable {
     }
 
     public func update(_ id: UUID, refs: Refs, _ draft: AssignmentDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> AssignmentRecord {
-        let rows = try await connection.query("SELECT version::int8 FROM assignments WHERE id = \(id) FOR UPDATE", logger: logger)
-        var current: Int?
-        for try await version in rows.decode(Int.self) { current = version }
-        guard let current else { throw StoreError.notFound("assignment") }
-        if let expectedVersion, expectedVersion != current { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
+        try await lockForEdit(table: "assignments", id: id, expected: expectedVersion, notFound: "assignment", on: connection, logger: logger)
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
             try await Self.one(try await connection.query("""

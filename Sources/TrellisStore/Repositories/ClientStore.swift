@@ -71,10 +71,7 @@ public struct ClientStore: Sendable {
 
     /// Replaces the editable fields; `expectedVersion` (from If-Match) guards against lost updates.
     public func update(_ id: UUID, _ draft: ClientDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> ClientRecord {
-        let current = try await lockedVersion(id, on: connection)
-        if let expectedVersion, expectedVersion != current {
-            throw StoreError.versionConflict(expected: expectedVersion, actual: current)
-        }
+        try await lockForEdit(table: "clients", id: id, expected: expectedVersion, notFound: "client", on: connection, logger: logger)
         let channels = try JSONText.encode(draft.channels)
         let goals = try JSONText.encode(draft.goals)
         return try await translatingConstraints(unique: ["clients_agency_id_slug_key": "slug"]) {
@@ -90,21 +87,12 @@ public struct ClientStore: Sendable {
     }
 
     public func archive(_ id: UUID, expectedVersion: Int?, on connection: PostgresConnection) async throws -> ClientRecord {
-        let current = try await lockedVersion(id, on: connection)
-        if let expectedVersion, expectedVersion != current {
-            throw StoreError.versionConflict(expected: expectedVersion, actual: current)
-        }
+        try await lockForEdit(table: "clients", id: id, expected: expectedVersion, notFound: "client", on: connection, logger: logger)
         let rows = try await connection.query("""
             UPDATE clients SET archived_at = coalesce(archived_at, now()), version = version + 1, updated_at = now()
             WHERE id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger)
         return try await Self.one(rows).record
-    }
-
-    func lockedVersion(_ id: UUID, on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query("SELECT version::int8 FROM clients WHERE id = \(id) FOR UPDATE", logger: logger)
-        for try await version in rows.decode(Int.self) { return version }
-        throw StoreError.notFound("client")
     }
 
     static func one(_ rows: PostgresRowSequence) async throws -> (record: ClientRecord, micros: Int64) {

@@ -45,11 +45,7 @@ public struct PeopleStore: Sendable {
     }
 
     public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> MemberRecord {
-        let rows = try await connection.query("SELECT version::int8 FROM members WHERE id = \(id) FOR UPDATE", logger: logger)
-        var current: Int?
-        for try await version in rows.decode(Int.self) { current = version }
-        guard let current else { throw StoreError.notFound("member") }
-        if let expectedVersion, expectedVersion != current { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
+        try await lockForEdit(table: "members", id: id, expected: expectedVersion, notFound: "member", on: connection, logger: logger)
         return try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             try await Self.oneMember(try await connection.query("""
                 UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,

@@ -322,12 +322,7 @@ public struct PlanStore: Sendable {
 
     /// Locks the plan for an edit and checks the version the edit was based on.
     public func lockForEdit(_ id: UUID, expectedVersion: Int, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("SELECT version::int8 FROM plans WHERE id = \(id) FOR UPDATE", logger: logger)
-        for try await current in rows.decode(Int.self) {
-            if current != expectedVersion { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
-            return
-        }
-        throw StoreError.notFound("plan")
+        try await TrellisStore.lockForEdit(table: "plans", id: id, expected: expectedVersion, notFound: "plan", on: connection, logger: logger)
     }
 
     public func bumpVersion(_ id: UUID, on connection: PostgresConnection) async throws -> PlanRecord {

@@ -78,3 +78,17 @@ func translatingConstraints<T>(
         }
     }
 }
+
+/// Locks a versioned row for an edit and checks the version the edit was based on (`If-Match`);
+/// without an expected version the edit proceeds on whatever is current (last write wins).
+/// `table` is one of this module's table names, never input.
+func lockForEdit(
+    table: String, id: UUID, expected: Int?, notFound what: String, on connection: PostgresConnection, logger: Logger
+) async throws {
+    let rows = try await connection.query("SELECT version::int8 FROM \(unescaped: table) WHERE id = \(id) FOR UPDATE", logger: logger)
+    for try await current in rows.decode(Int.self) {
+        if let expected, expected != current { throw StoreError.versionConflict(expected: expected, actual: current) }
+        return
+    }
+    throw StoreError.notFound(what)
+}
