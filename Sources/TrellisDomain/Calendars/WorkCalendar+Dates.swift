@@ -10,4 +10,10 @@ extension WorkCalendar {
         guard minutesPerWeek > 0 || !exceptions.isEmpty, let midnight = gregorian.date(from: components) else { return nil }
         return nextWorkingStart(onOrAfter: midnight)
     }
+
+    /// The local date, in the calendar's zone, on which `instant` falls.
+    public func localDate(of instant: Date) -> LocalDate {
+        let local = instant.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: instant))
+        return LocalDate(dayNumber: Int((local / 86_400).rounded(.down)))
+    }
 }

@@ -374,7 +374,7 @@ struct PlanRoutes {
         let id = try context.uuidParameter("planId")
         let baselineName = request.query("baseline")
         let store = self.store
-        let export = try await database.withTenant(principal.agencyID) { connection in
+        let (export, version) = try await database.withTenant(principal.agencyID) { connection in
             let document = try await store.document(id, on: connection)
             try Self.checkVisible(document.plan, to: principal)
             let timeline = try store.schedule(document)
@@ -383,17 +383,12 @@ struct PlanRoutes {
                 baseline = try await store.baselines(plan: id, on: connection).first { $0.name == baselineName }
                 if baseline == nil { throw Problem.validation([FieldError("baseline", "no baseline named \(baselineName)")]) }
             }
-            return document.export(timeline: timeline, baseline: baseline, generatedAt: Date())
+            return (document.export(timeline: timeline, baseline: baseline, generatedAt: Date()), document.plan.version)
         }
         var response = Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: ExportFormat.json.render(export))))
-        response.headers[.eTag] = "\"\(try await planVersion(id, principal))\""
+        response.headers[.eTag] = "\"\(version)\""
         return response
-    }
-
-    func planVersion(_ id: UUID, _ principal: Principal) async throws -> Int {
-        let store = self.store
-        return try await database.withTenant(principal.agencyID) { try await store.plan(id, on: $0).version }
     }
 
     @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[BaselineRecord]> {
@@ -465,10 +460,8 @@ struct PlanRoutes {
                 let mine = Dictionary(document.tasks.filter { $0.assigneeId == member }.map { ($0.id.lowercasedString, $0) }, uniquingKeysWith: { a, _ in a })
                 for scheduled in timeline.tasks where !scheduled.isSummary {
                     guard let task = mine[scheduled.id] else { continue }
-                    let startDay = LocalDate(dayNumber: Int(floor((scheduled.earlyStart.timeIntervalSince1970 + Double(document.calendar.timeZone.secondsFromGMT(for: scheduled.earlyStart))) / 86_400)))
-                    let finishDay = LocalDate(dayNumber: Int(floor((scheduled.earlyFinish.timeIntervalSince1970 + Double(document.calendar.timeZone.secondsFromGMT(for: scheduled.earlyFinish))) / 86_400)))
-                    if let from, finishDay < from { continue }
-                    if let to, startDay > to { continue }
+                    if let from, document.calendar.localDate(of: scheduled.earlyFinish) < from { continue }
+                    if let to, document.calendar.localDate(of: scheduled.earlyStart) > to { continue }
                     rows.append(PersonTask(
                         planId: planID.lowercasedString, planName: document.plan.name, clientName: document.client.name,
                         taskId: scheduled.id, name: task.name, start: formatter.string(from: scheduled.earlyStart),
