@@ -42,7 +42,16 @@ public struct JobContext: Sendable {
     public let createdAt: Date
     /// The JSON metadata (cron jobs carry `cron_schedule` and `cron_fire_time`).
     public let metadata: Data
-    public let logger: Logger
+    /// The worker's logger with `job_id`, `job_kind` and `attempt` metadata (built when asked for: most jobs
+    /// never log).
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "job_id"] = "\(id)"
+        logger[metadataKey: "job_kind"] = "\(kind)"
+        logger[metadataKey: "attempt"] = "\(attempt)"
+        return logger
+    }
+    let baseLogger: Logger
     let progressReporter: @Sendable (Data) async throws -> Void
 
     public init(
@@ -62,7 +71,7 @@ public struct JobContext: Sendable {
         self.runAt = runAt
         self.createdAt = createdAt
         self.metadata = metadata
-        self.logger = logger
+        self.baseLogger = logger
         self.progressReporter = progressReporter
     }
 

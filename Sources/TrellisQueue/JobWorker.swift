@@ -8,7 +8,8 @@ import Synchronization
 /// Fetches and runs jobs: a swift-service-lifecycle `Service`.
 ///
 /// - One fetch loop per configured queue keeps at most `concurrency` handlers of that queue running, claiming
-///   jobs in batches with `fetchAvailable`.
+///   jobs in batches with `fetchAvailable` (under load it waits for half a batch of free slots). Each job runs
+///   in one task; one watchdog keeps every handler's time limit.
 /// - Wake-up: LISTEN `trellis_jobs` on a dedicated leased connection (re-established with backoff when it
 ///   drops); polling every `pollInterval` is the fallback.
 /// - Leases: one `renewLeases` statement per `leaseRenewInterval` for all the worker's running jobs. A job
@@ -102,6 +103,8 @@ public final class JobWorker: Service, Sendable {
     private let doorbells: [String: Doorbell]
     private let shutdownBell = Doorbell()
     private let outcomes = OutcomeBuffer()
+    private let watchdogBell = Doorbell()
+    private let metrics = WorkerMetrics()
 
     public init(
         client: PostgresClient,
@@ -136,10 +139,16 @@ public final class JobWorker: Service, Sendable {
                     background.addTask { await self.maintenanceLoop(); self.note("maintenance", "ended") }
                     background.addTask { await self.renewLoop(); self.note("renew", "ended") }
                     background.addTask { await self.graceTimer(); self.note("grace", "ended") }
-                    await withTaskGroup(of: Void.self) { fetchers in
-                        for (queue, concurrency) in self.configuration.queues where concurrency > 0 {
-                            fetchers.addTask { await self.fetchLoop(queue: queue, concurrency: concurrency) }
+                    background.addTask { await self.watchdogLoop(); self.note("watchdog", "ended") }
+                    // Handlers run in tasks of their own (see `start`): a cancelled worker cancels them.
+                    await withTaskCancellationHandler {
+                        await withTaskGroup(of: Void.self) { fetchers in
+                            for (queue, concurrency) in self.configuration.queues where concurrency > 0 {
+                                fetchers.addTask { await self.fetchLoop(queue: queue, concurrency: concurrency) }
+                            }
                         }
+                    } onCancel: {
+                        self.cancelAllHandlers()
                     }
                     self.note("run", "fetch loops and their jobs are done; stopping background loops")
                     background.cancelAll()
@@ -186,49 +195,62 @@ public final class JobWorker: Service, Sendable {
 
     // MARK: Fetching
 
+    /// A fetch waits until at least this many slots of the queue are free (half a batch), so that under load
+    /// the worker claims jobs in batches instead of one per finished job; fewer free slots are still filled
+    /// after `fetchCooldown`.
+    private func fetchThreshold(concurrency: Int) -> Int {
+        max(1, min(configuration.fetchBatchSize, concurrency) / 2)
+    }
+
+    private static let fetchCooldown = Duration.milliseconds(20)
+
     private func fetchLoop(queue: String, concurrency: Int) async {
         guard let bell = doorbells[queue] else { return }
-        await withDiscardingTaskGroup { jobs in
-            var errorDelay = Duration.milliseconds(100)
-            while !isShuttingDown && !Task.isCancelled {
-                let free = concurrency - state.withLock { $0.runningPerQueue[queue, default: 0] }
-                if free <= 0 {
-                    note("fetch:\(queue)", "waiting for a free slot")
-                    await bell.wait(timeout: configuration.pollInterval)
+        let threshold = fetchThreshold(concurrency: concurrency)
+        var lastFetch = ContinuousClock.now - Self.fetchCooldown
+        var errorDelay = Duration.milliseconds(100)
+        while !isShuttingDown && !Task.isCancelled {
+            let free = concurrency - state.withLock { $0.runningPerQueue[queue, default: 0] }
+            if free <= 0 {
+                note("fetch:\(queue)", "waiting for a free slot")
+                await bell.wait(timeout: configuration.pollInterval)
+                continue
+            }
+            if free < threshold {
+                let since = ContinuousClock.now - lastFetch
+                if since < Self.fetchCooldown {
+                    await bell.wait(timeout: Self.fetchCooldown - since)
                     continue
-                }
-                let limit = min(free, configuration.fetchBatchSize)
-                let fetched: [FetchedJob]
-                do {
-                    note("fetch:\(queue)", "fetching")
-                    fetched = try await fetch(queue: queue, limit: limit)
-                    errorDelay = .milliseconds(100)
-                } catch {
-                    logger.error("fetch failed", metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
-                    await bell.wait(timeout: errorDelay)
-                    errorDelay = min(errorDelay * 2, .seconds(5))
-                    continue
-                }
-                for job in fetched {
-                    let (stream, continuation) = AsyncStream<StopReason>.makeStream(bufferingPolicy: .bufferingNewest(1))
-                    state.withLock { state in
-                        state.running[job.id] = RunningJob(attempt: job.attempt, queue: queue, signal: continuation)
-                        state.runningPerQueue[queue, default: 0] += 1
-                    }
-                    jobs.addTask { await self.execute(job, stopSignals: stream) }
-                }
-                if isShuttingDown {
-                    // Claimed while the shutdown began: they start and are released by the grace timer.
-                    break
-                }
-                if fetched.isEmpty {
-                    // Nothing (or all candidates were being claimed by other workers): wait for a
-                    // notification, a freed slot, or the poll interval. A partial batch loops at once.
-                    note("fetch:\(queue)", "idle")
-                    await bell.wait(timeout: configuration.pollInterval)
                 }
             }
+            lastFetch = .now
+            let limit = min(free, configuration.fetchBatchSize)
+            let fetched: [FetchedJob]
+            do {
+                note("fetch:\(queue)", "fetching")
+                fetched = try await fetch(queue: queue, limit: limit)
+                errorDelay = .milliseconds(100)
+            } catch {
+                logger.error("fetch failed", metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
+                await bell.wait(timeout: errorDelay)
+                errorDelay = min(errorDelay * 2, .seconds(5))
+                continue
+            }
+            start(fetched, queue: queue, concurrency: concurrency, threshold: threshold)
+            if isShuttingDown {
+                // Claimed while the shutdown began: they start and are released by the grace timer.
+                break
+            }
+            if fetched.isEmpty {
+                // Nothing (or all candidates were being claimed by other workers): wait for a
+                // notification, a freed slot, or the poll interval. A partial batch loops at once.
+                note("fetch:\(queue)", "idle")
+                await bell.wait(timeout: configuration.pollInterval)
+            }
         }
+        note("fetch:\(queue)", "waiting for its running jobs")
+        await waitUntilIdle(queue: queue)
+        note("fetch:\(queue)", "ended")
     }
 
     private func fetch(queue: String, limit: Int) async throws -> [FetchedJob] {
@@ -244,29 +266,58 @@ public final class JobWorker: Service, Sendable {
 
     // MARK: Running a job
 
+    /// One task per job, nothing else per job: time limits are kept by one watchdog for the whole worker and
+    /// stop requests (cancel, lost lease, shutdown) arrive through the job's entry in `state.running`, which
+    /// holds the task to cancel. Whoever decides a job's outcome first (its handler, the watchdog, a stop)
+    /// records it; later results are ignored.
+    private func start(_ fetched: [FetchedJob], queue: String, concurrency: Int, threshold: Int) {
+        guard !fetched.isEmpty else { return }
+        let now = ContinuousClock.now
+        let wakeWatchdog = state.withLock { state -> Bool in
+            var wake = false
+            for job in fetched {
+                let timeout = registry.entry(for: job.kind)?.timeout ?? configuration.handlerTimeout
+                let deadline = now + timeout
+                state.running[job.id] = RunningJob(job: job, timeout: timeout, deadline: deadline)
+                if state.watchdogTarget.map({ deadline < $0 }) ?? true {
+                    state.watchdogTarget = deadline
+                    wake = true
+                }
+            }
+            state.runningPerQueue[queue, default: 0] += fetched.count
+            return wake
+        }
+        if wakeWatchdog { watchdogBell.ring() }
+        for job in fetched {
+            let slot = QueueSlot(queue: queue, concurrency: concurrency, threshold: threshold)
+            let task = Task { await self.execute(job, slot: slot) }
+            let cancelNow = state.withLock { state -> Bool in
+                guard state.running[job.id]?.job.attempt == job.attempt else { return false }
+                state.running[job.id]?.task = task
+                return state.running[job.id]?.cancelled ?? false
+            }
+            if cancelNow || Task.isCancelled { task.cancel() }
+        }
+    }
+
+    private struct QueueSlot: Sendable {
+        var queue: String
+        var concurrency: Int
+        var threshold: Int
+    }
+
     private enum Race: Sendable {
         case finished(JobOutcome)
         case threw(any Error)
         case timedOut(Duration)
         case stopped(StopReason)
-        case ignored
     }
 
-    private func execute(_ job: FetchedJob, stopSignals: AsyncStream<StopReason>) async {
-        defer {
-            let bell = state.withLock { state -> Doorbell? in
-                state.runningPerQueue[job.queue, default: 1] -= 1
-                return doorbells[job.queue]
-            }
-            bell?.ring()
-        }
-        var jobLogger = logger
-        jobLogger[metadataKey: "job_id"] = "\(job.id)"
-        jobLogger[metadataKey: "job_kind"] = "\(job.kind)"
-        jobLogger[metadataKey: "attempt"] = "\(job.attempt)"
-
+    private func execute(_ job: FetchedJob, slot: QueueSlot) async {
+        defer { releaseSlot(slot) }
         guard let entry = registry.entry(for: job.kind) else {
-            jobLogger.error("unknown job kind: discarded")
+            guard takeDecision(job) else { return }
+            jobLogger(job).error("unknown job kind: discarded")
             record(
                 job,
                 .fail(
@@ -278,70 +329,143 @@ public final class JobWorker: Service, Sendable {
         }
         let owner = configuration.workerID
         let client = self.client
-        let progressLogger = jobLogger
+        let baseLogger = logger
         let context = JobContext(
             id: job.id, queue: job.queue, kind: job.kind, args: job.args, attempt: Int(job.attempt),
             maxAttempts: job.maxAttempts, agencyID: job.agencyID, priority: job.priority, runAt: job.runAt,
-            createdAt: job.createdAt, metadata: job.metadata, logger: jobLogger,
+            createdAt: job.createdAt, metadata: job.metadata, logger: baseLogger,
             progressReporter: { progress in
                 guard JobJSON.isObject(progress) else {
                     throw JobQueueError.invalidJob("progress must be a JSON object")
                 }
                 try await client.query(
                     QueueSQL.updateProgress(owner: owner, id: job.id, attempt: job.attempt, progress: JobJSON.text(progress)),
-                    logger: progressLogger
+                    logger: baseLogger
                 )
             }
         )
-        let timeout = entry.timeout ?? configuration.handlerTimeout
-        let handler = entry.handler
         let started = ContinuousClock.now
+        let race: Race
+        do {
+            race = .finished(try await entry.handler.run(context))
+        } catch {
+            race = .threw(error)
+        }
+        // A timeout or a stop may have decided already (and cancelled us); then this result is ignored.
+        guard takeDecision(job) else { return }
+        decide(job, race, elapsed: ContinuousClock.now - started)
+    }
 
-        await withTaskGroup(of: Race.self) { group in
-            group.addTask {
-                do {
-                    return .finished(try await handler.run(context))
-                } catch {
-                    return .threw(error)
-                }
+    /// The job's slot is free once its handler has returned (not when its outcome was decided).
+    private func releaseSlot(_ slot: QueueSlot) {
+        let (ring, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            let running = state.runningPerQueue[slot.queue, default: 1] - 1
+            state.runningPerQueue[slot.queue] = running
+            let free = slot.concurrency - running
+            let waiters = running == 0 ? state.idleWaiters.removeValue(forKey: slot.queue) ?? [] : []
+            // Wake the fetch loop when it has something to do, not on every finished job.
+            return (state.shuttingDown || running == 0 || free == 1 || free == slot.threshold, waiters)
+        }
+        if ring { doorbells[slot.queue]?.ring() }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func waitUntilIdle(queue: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if state.runningPerQueue[queue, default: 0] == 0 { return true }
+                state.idleWaiters[queue, default: []].append(continuation)
+                return false
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    return .timedOut(timeout)
-                } catch {
-                    return .ignored
-                }
-            }
-            group.addTask {
-                for await reason in stopSignals { return .stopped(reason) }
-                return .ignored
-            }
-            var decided: Race = .ignored
-            while let next = await group.next() {
-                if case .ignored = next { continue }
-                decided = next
-                break
-            }
-            let elapsed = ContinuousClock.now - started
-            // Record now; the group then waits for the handler to actually return (the slot stays taken).
-            self.decide(job, decided, elapsed: elapsed, logger: jobLogger)
-            group.cancelAll()
+            if idle { continuation.resume() }
         }
     }
 
-    private func decide(_ job: FetchedJob, _ race: Race, elapsed: Duration, logger: Logger) {
-        let dimensions = [("queue", job.queue), ("kind", job.kind)]
-        Metrics.Timer(label: QueueMetricNames.duration, dimensions: dimensions, preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Int64(elapsed.seconds * 1e9))
+    /// True for the first caller for this attempt of the job: it records the outcome.
+    private func takeDecision(_ job: FetchedJob) -> Bool {
+        state.withLock { state in
+            guard let running = state.running[job.id], running.job.attempt == job.attempt, !running.decided else {
+                return false
+            }
+            state.running[job.id]?.decided = true
+            return true
+        }
+    }
+
+    /// Decides `id`'s outcome from outside its handler (a stop) and cancels the handler's task.
+    private func stop(_ id: JobID, attempt: Int64, _ reason: StopReason) {
+        let taken = state.withLock { state -> (FetchedJob, Task<Void, Never>?)? in
+            guard let running = state.running[id], running.job.attempt == attempt, !running.decided else { return nil }
+            state.running[id]?.decided = true
+            state.running[id]?.cancelled = true
+            return (running.job, running.task)
+        }
+        guard let (job, task) = taken else { return }
+        decide(job, .stopped(reason), elapsed: .zero)
+        task?.cancel()
+    }
+
+    /// One watchdog for every running job's time limit: it sleeps until the earliest deadline (or until a
+    /// job with an earlier one starts), then fails the jobs past theirs and cancels their handlers.
+    private func watchdogLoop() async {
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            let (expired, next) = state.withLock { state -> ([(FetchedJob, Duration, Task<Void, Never>?)], ContinuousClock.Instant?) in
+                var expired: [(FetchedJob, Duration, Task<Void, Never>?)] = []
+                var next: ContinuousClock.Instant?
+                for (id, running) in state.running where !running.decided {
+                    if running.deadline <= now {
+                        expired.append((running.job, running.timeout, running.task))
+                        state.running[id]?.decided = true
+                        state.running[id]?.cancelled = true
+                    } else if next.map({ running.deadline < $0 }) ?? true {
+                        next = running.deadline
+                    }
+                }
+                state.watchdogTarget = next
+                return (expired, next)
+            }
+            for (job, timeout, task) in expired {
+                decide(job, .timedOut(timeout), elapsed: timeout)
+                task?.cancel()
+            }
+            note("watchdog", next == nil ? "no running jobs" : "sleeping until the next deadline")
+            await watchdogBell.wait(timeout: next.map { $0 - ContinuousClock.now })
+        }
+    }
+
+    /// Cancels every handler (the worker's own task was cancelled: not a graceful shutdown). Jobs whose
+    /// handler then throws are released.
+    private func cancelAllHandlers() {
+        let tasks = state.withLock { state -> [Task<Void, Never>] in
+            var tasks: [Task<Void, Never>] = []
+            for (id, running) in state.running {
+                state.running[id]?.cancelled = true
+                if let task = running.task { tasks.append(task) }
+            }
+            return tasks
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    private func jobLogger(_ job: FetchedJob) -> Logger {
+        var jobLogger = logger
+        jobLogger[metadataKey: "job_id"] = "\(job.id)"
+        jobLogger[metadataKey: "job_kind"] = "\(job.kind)"
+        jobLogger[metadataKey: "attempt"] = "\(job.attempt)"
+        return jobLogger
+    }
+
+    private func decide(_ job: FetchedJob, _ race: Race, elapsed: Duration) {
+        metrics.for(queue: job.queue, kind: job.kind).duration.recordNanoseconds(Int64(elapsed.seconds * 1e9))
         switch race {
         case .finished(.completed):
             record(job, .complete)
         case .finished(.snooze(let delay)):
-            logger.debug("snoozed", metadata: ["delay": "\(delay)"])
+            jobLogger(job).debug("snoozed", metadata: ["delay": "\(delay)"])
             record(job, .snooze(delay: delay.seconds))
         case .finished(.discard(let reason)):
-            logger.warning("handler discarded the job", metadata: ["reason": "\(reason)"])
+            jobLogger(job).warning("handler discarded the job", metadata: ["reason": "\(reason)"])
             record(job, .fail(error: reason, delay: 0, discard: true))
         case .finished(.cancel(let reason)):
             record(job, .cancelled(reason: reason))
@@ -360,10 +484,10 @@ public final class JobWorker: Service, Sendable {
                 delay = configuration.retryPolicy.delay(afterAttempt: Int(job.attempt))
                 message = Self.describe(error)
             }
-            logger.warning("job failed", metadata: ["error": "\(message)", "retry_in_seconds": "\(delay)"])
+            jobLogger(job).warning("job failed", metadata: ["error": "\(message)", "retry_in_seconds": "\(delay)"])
             record(job, .fail(error: message, delay: delay, discard: false))
         case .timedOut(let limit):
-            logger.warning("job timed out", metadata: ["timeout": "\(limit)"])
+            jobLogger(job).warning("job timed out", metadata: ["timeout": "\(limit)"])
             record(
                 job,
                 .fail(
@@ -372,15 +496,13 @@ public final class JobWorker: Service, Sendable {
                 )
             )
         case .stopped(.cancelRequested):
-            logger.info("cancelled on request while running")
+            jobLogger(job).info("cancelled on request while running")
             record(job, .cancelled(reason: "cancelled on request while running"))
         case .stopped(.leaseLost):
-            logger.warning("lease lost: the job was rescued or finished elsewhere; handler cancelled")
+            jobLogger(job).warning("lease lost: the job was rescued or finished elsewhere; handler cancelled")
             forget(job.id)
         case .stopped(.shutdown):
-            logger.info("released on shutdown")
-            record(job, .release)
-        case .ignored:
+            jobLogger(job).info("released on shutdown")
             record(job, .release)
         }
     }
@@ -395,8 +517,7 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func forget(_ id: JobID) {
-        let signal = state.withLock { $0.running.removeValue(forKey: id)?.signal }
-        signal?.finish()
+        _ = state.withLock { $0.running.removeValue(forKey: id) }
     }
 
     // MARK: Outcomes
@@ -454,13 +575,8 @@ public final class JobWorker: Service, Sendable {
             }
         }
         if !complete.isEmpty {
-            let rows = try await client.query(
-                QueueSQL.completeMany(owner: owner, ids: complete.map(\.id), attempts: complete.map(\.attempt)),
-                logger: logger
-            )
-            var done = Set<JobID>()
-            for try await id in rows.decode(Int64.self) { done.insert(id) }
-            for job in complete where done.contains(job.id) { Self.count(QueueMetricNames.completed, job) }
+            let done = try await queue.completeMany(owner: owner, complete.map { (id: $0.id, attempt: $0.attempt) })
+            for job in complete where done.contains(job.id) { metrics.for(queue: job.queue, kind: job.kind).completed.increment() }
             for job in complete where !done.contains(job.id) {
                 logger.warning("completion fenced off: the job is no longer ours", metadata: ["job_id": "\(job.id)"])
             }
@@ -477,8 +593,9 @@ public final class JobWorker: Service, Sendable {
             for try await (id, state) in rows.decode((Int64, String).self) { states[id] = state }
             for (job, _, _, _) in fail {
                 guard let state = states[job.id] else { continue }
-                Self.count(QueueMetricNames.failed, job)
-                if state == JobState.discarded.rawValue { Self.count(QueueMetricNames.discarded, job) }
+                let counters = metrics.for(queue: job.queue, kind: job.kind)
+                counters.failed.increment()
+                if state == JobState.discarded.rawValue { counters.discarded.increment() }
             }
         }
         if !snooze.isEmpty {
@@ -488,7 +605,7 @@ public final class JobWorker: Service, Sendable {
                 ),
                 logger: logger
             )
-            for (job, _) in snooze { Self.count(QueueMetricNames.snoozed, job) }
+            for (job, _) in snooze { metrics.for(queue: job.queue, kind: job.kind).snoozed.increment() }
         }
         if !cancel.isEmpty {
             try await client.query(
@@ -497,7 +614,7 @@ public final class JobWorker: Service, Sendable {
                 ),
                 logger: logger
             )
-            for (job, _) in cancel { Self.count(QueueMetricNames.cancelled, job) }
+            for (job, _) in cancel { metrics.for(queue: job.queue, kind: job.kind).cancelled.increment() }
         }
         if !release.isEmpty {
             try await client.query(
@@ -505,10 +622,6 @@ public final class JobWorker: Service, Sendable {
                 logger: logger
             )
         }
-    }
-
-    private static func count(_ label: String, _ job: FetchedJob) {
-        Counter(label: label, dimensions: [("queue", job.queue), ("kind", job.kind)]).increment()
     }
 
     // MARK: Leases
@@ -530,7 +643,7 @@ public final class JobWorker: Service, Sendable {
     /// Renews the leases of every running job in one statement; signals handlers whose job was cancelled or
     /// is no longer ours.
     func renewLeases() async {
-        let snapshot = state.withLock { state in state.running.map { ($0.key, $0.value.attempt) } }
+        let snapshot = state.withLock { state in state.running.map { ($0.key, $0.value.job.attempt) } }
         guard !snapshot.isEmpty else { return }
         let renewed: [JobID: Bool]
         do {
@@ -546,15 +659,10 @@ public final class JobWorker: Service, Sendable {
         }
         let pendingOutcomes = outcomes.pendingIDs()
         for (id, attempt) in snapshot {
-            let signal = state.withLock { state -> AsyncStream<StopReason>.Continuation? in
-                guard let job = state.running[id], job.attempt == attempt else { return nil }
-                return job.signal
-            }
-            guard let signal else { continue }
             switch renewed[id] {
-            case true?: signal.yield(.cancelRequested)
+            case true?: stop(id, attempt: attempt, .cancelRequested)
             case false?: break
-            case nil where !pendingOutcomes.contains(id): signal.yield(.leaseLost)
+            case nil where !pendingOutcomes.contains(id): stop(id, attempt: attempt, .leaseLost)
             case nil: break
             }
         }
@@ -565,11 +673,11 @@ public final class JobWorker: Service, Sendable {
         if Task.isCancelled { return }
         try? await Task.sleep(for: configuration.shutdownGracePeriod)
         if Task.isCancelled { return }
-        let signals = state.withLock { state in state.running.values.map(\.signal) }
-        if !signals.isEmpty {
-            logger.warning("grace period over: cancelling and releasing \(signals.count) running jobs")
+        let running = state.withLock { state in state.running.filter { !$0.value.decided }.map { ($0.key, $0.value.job.attempt) } }
+        if !running.isEmpty {
+            logger.warning("grace period over: cancelling and releasing \(running.count) running jobs")
         }
-        for signal in signals { signal.yield(.shutdown) }
+        for (id, attempt) in running { stop(id, attempt: attempt, .shutdown) }
     }
 
     // MARK: Wake-up
@@ -652,24 +760,49 @@ enum StopReason: Sendable {
     case shutdown
 }
 
-struct FetchedJob: Sendable {
-    var id: JobID
-    var queue: String
-    var kind: String
-    var args: Data
-    var agencyID: UUID?
-    var priority: Int
-    var attempt: Int64
-    var maxAttempts: Int
-    var runAt: Date
-    var metadata: Data
-    var createdAt: Date
+/// A claimed job as the worker holds it (a class: it is shared by the running table, the handler's task and
+/// the outcome buffer without copying its strings and data).
+final class FetchedJob: Sendable {
+    let id: JobID
+    let queue: String
+    let kind: String
+    let args: Data
+    let agencyID: UUID?
+    let priority: Int
+    let attempt: Int64
+    let maxAttempts: Int
+    let runAt: Date
+    let metadata: Data
+    let createdAt: Date
+
+    init(
+        id: JobID, queue: String, kind: String, args: Data, agencyID: UUID?, priority: Int, attempt: Int64,
+        maxAttempts: Int, runAt: Date, metadata: Data, createdAt: Date
+    ) {
+        self.id = id
+        self.queue = queue
+        self.kind = kind
+        self.args = args
+        self.agencyID = agencyID
+        self.priority = priority
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.runAt = runAt
+        self.metadata = metadata
+        self.createdAt = createdAt
+    }
 }
 
 struct RunningJob: Sendable {
-    var attempt: Int64
-    var queue: String
-    var signal: AsyncStream<StopReason>.Continuation
+    var job: FetchedJob
+    var timeout: Duration
+    var deadline: ContinuousClock.Instant
+    /// The handler's task (set right after it is created).
+    var task: Task<Void, Never>?
+    /// The outcome was decided (handler returned, timed out, or stopped); later results are ignored.
+    var decided = false
+    /// The handler's task is to be cancelled (applied when the task is set, if it was not yet).
+    var cancelled = false
 }
 
 struct WorkerState: Sendable {
@@ -677,6 +810,50 @@ struct WorkerState: Sendable {
     var listening = false
     var running: [JobID: RunningJob] = [:]
     var runningPerQueue: [String: Int] = [:]
+    /// When the watchdog will next look at deadlines (nil: it sleeps until rung).
+    var watchdogTarget: ContinuousClock.Instant?
+    /// Fetch loops waiting for their queue's last handler to return (shutdown).
+    var idleWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+}
+
+/// The worker's metrics per (queue, kind), made once: creating a swift-metrics handle per job costs a
+/// lookup in the backend's registry under its lock.
+final class WorkerMetrics: Sendable {
+    final class Handles: Sendable {
+        let duration: Metrics.Timer
+        let completed: Counter
+        let failed: Counter
+        let discarded: Counter
+        let snoozed: Counter
+        let cancelled: Counter
+
+        init(queue: String, kind: String) {
+            let dimensions = [("queue", queue), ("kind", kind)]
+            duration = Metrics.Timer(label: QueueMetricNames.duration, dimensions: dimensions, preferredDisplayUnit: .seconds)
+            completed = Counter(label: QueueMetricNames.completed, dimensions: dimensions)
+            failed = Counter(label: QueueMetricNames.failed, dimensions: dimensions)
+            discarded = Counter(label: QueueMetricNames.discarded, dimensions: dimensions)
+            snoozed = Counter(label: QueueMetricNames.snoozed, dimensions: dimensions)
+            cancelled = Counter(label: QueueMetricNames.cancelled, dimensions: dimensions)
+        }
+    }
+
+    private struct Key: Hashable {
+        var queue: String
+        var kind: String
+    }
+
+    private let handles = Mutex<[Key: Handles]>([:])
+
+    func `for`(queue: String, kind: String) -> Handles {
+        let key = Key(queue: queue, kind: kind)
+        return handles.withLock { handles in
+            if let existing = handles[key] { return existing }
+            let made = Handles(queue: queue, kind: kind)
+            handles[key] = made
+            return made
+        }
+    }
 }
 
 struct PendingOutcome: Sendable {

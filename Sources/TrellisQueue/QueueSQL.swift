@@ -68,103 +68,6 @@ enum QueueSQL {
         """
     }
 
-    // MARK: Fetch
-
-    /// `fetchAvailable`: claims up to `limit` available jobs of one queue in one statement, unless the queue is
-    /// paused. Order: effective priority, then the job's rank within its agency, then run time — so agencies
-    /// take turns within a priority level: agency B's 10 new jobs interleave with agency A's 10,000 instead of
-    /// waiting behind them.
-    ///
-    /// Candidates (bounded): a skip scan finds each agency that has available jobs in the queue (NULL, i.e.
-    /// system jobs, counts as one agency) and takes its `limit` best jobs; plus the queue's `limit` oldest jobs,
-    /// so an aged low-priority job always gets in. Cost grows with the number of agencies that have work
-    /// queued, not with the number of jobs.
-    ///
-    /// Aging (no priority starves forever): effective priority = max(1, priority − ⌊wait / agingSeconds⌋); a
-    /// job that has waited `agingSeconds × (priority − 1)` competes as priority 1. `agingSeconds <= 0` disables.
-    ///
-    /// The claim takes `FOR UPDATE SKIP LOCKED` over the best `5 × limit` candidates (a small, bounded set
-    /// that the planner joins by primary key; the slack lets several workers fetching at the same moment each
-    /// get jobs), so concurrent workers never claim the same job nor wait for each other; it bumps the attempt
-    /// (the fence) and starts a lease owned by `owner`.
-    static func fetchAvailable(
-        queue: String, limit: Int, owner: String, leaseSeconds: Double, agingSeconds: Double
-    ) -> PostgresQuery {
-        """
-        WITH RECURSIVE agencies(k) AS (
-            (SELECT coalesce(agency_id, \(unescaped: nilAgency))
-               FROM trellis_jobs
-              WHERE state = 'available' AND queue = \(queue)
-              ORDER BY 1 LIMIT 1)
-            UNION ALL
-            SELECT (SELECT coalesce(j.agency_id, \(unescaped: nilAgency))
-                      FROM trellis_jobs j
-                     WHERE j.state = 'available' AND j.queue = \(queue)
-                       AND coalesce(j.agency_id, \(unescaped: nilAgency)) > a.k
-                     ORDER BY 1 LIMIT 1)
-              FROM agencies a
-             WHERE a.k IS NOT NULL
-        ), candidates AS (
-            SELECT c.id, c.k, c.priority, c.run_at
-              FROM agencies a
-             CROSS JOIN LATERAL (
-                    SELECT j.id, a.k, j.priority, j.run_at
-                      FROM trellis_jobs j
-                     WHERE j.state = 'available' AND j.queue = \(queue)
-                       AND coalesce(j.agency_id, \(unescaped: nilAgency)) = a.k
-                     ORDER BY j.priority, j.run_at, j.id
-                     LIMIT \(limit)
-                   ) c
-             WHERE a.k IS NOT NULL
-            UNION
-            (SELECT j.id, coalesce(j.agency_id, \(unescaped: nilAgency)), j.priority, j.run_at
-               FROM trellis_jobs j
-              WHERE j.state = 'available' AND j.queue = \(queue)
-              ORDER BY j.run_at, j.id
-              LIMIT \(limit))
-        ), ranked AS (
-            SELECT e.id, e.eff, e.run_at,
-                   row_number() OVER (PARTITION BY e.k ORDER BY e.eff, e.run_at, e.id) AS agency_rank
-              FROM (SELECT id, k, run_at,
-                           CASE WHEN \(agingSeconds)::float8 > 0
-                                THEN greatest(1, priority - floor(extract(epoch FROM now() - run_at)
-                                                                  / \(agingSeconds)::float8))::int
-                                ELSE priority::int END AS eff
-                      FROM candidates) e
-        ), ordered AS (
-            SELECT id, eff, agency_rank, run_at
-              FROM ranked
-             ORDER BY eff, agency_rank, run_at, id
-             LIMIT \(limit * 5)
-        ), claimed AS (
-            SELECT j.id, r.eff, r.agency_rank, r.run_at
-              FROM ordered r
-              JOIN trellis_jobs j ON j.id = r.id
-             WHERE j.state = 'available'
-               AND NOT EXISTS (SELECT 1 FROM trellis_queue_state qs WHERE qs.queue = \(queue) AND qs.paused)
-             ORDER BY r.eff, r.agency_rank, r.run_at, j.id
-             LIMIT \(limit)
-               FOR UPDATE OF j SKIP LOCKED
-        ), running AS (
-            UPDATE trellis_jobs j
-               SET state = 'running',
-                   attempt = j.attempt + 1,
-                   attempted_at = now(),
-                   lease_owner = \(owner),
-                   lease_expires_at = now() + make_interval(secs => \(leaseSeconds)::float8)
-              FROM claimed
-             WHERE j.id = claimed.id
-            RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.agency_id, j.priority, j.attempt,
-                      j.max_attempts, j.run_at, j.metadata::text AS metadata, j.created_at,
-                      claimed.eff, claimed.agency_rank
-        )
-        SELECT id, queue, kind, args, agency_id, priority::int8, attempt::int8, max_attempts::int8, run_at,
-               metadata, created_at
-          FROM running
-         ORDER BY eff, agency_rank, run_at, id
-        """
-    }
-
     /// `promoteDueJobs`: scheduled and retryable jobs whose run time has come become available (bounded),
     /// and each queue that got some is NOTIFYed so idle workers wake.
     static func promoteDueJobs(limit: Int) -> PostgresQuery {
@@ -187,18 +90,6 @@ enum QueueSQL {
     }
 
     // MARK: Leases
-
-    /// `renewLeases`: one statement per worker for all its running jobs. Jobs not returned are no longer this
-    /// worker's (rescued, finished); `cancel_requested` tells the worker to cancel the handler.
-    static func renewLeases(owner: String, ids: [JobID], attempts: [Int64], leaseSeconds: Double) -> PostgresQuery {
-        """
-        UPDATE trellis_jobs j
-           SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)::float8)
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id, j.cancel_requested
-        """
-    }
 
     /// `rescueExpiredLeases`: running jobs whose lease expired (their worker died or hung) go back to
     /// available at once, with the lost attempt recorded in `errors`; a job out of attempts is discarded and a
@@ -234,17 +125,6 @@ enum QueueSQL {
     }
 
     // MARK: Outcomes (batched, fenced)
-
-    /// `completeMany`: jobs that finished successfully.
-    static func completeMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
-        """
-        UPDATE trellis_jobs j
-           SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id
-        """
-    }
 
     /// `failMany`: jobs whose handler threw or timed out. The error and attempt are appended to `errors`; the
     /// job is retryable after its backoff delay, or discarded when out of attempts (or when `discard` is set:

@@ -1,0 +1,188 @@
+import Foundation
+import PostgresNIO
+
+/// The worker's hot statements — run for every batch of jobs — as server-side prepared statements: each
+/// connection parses and plans them once instead of on every call (a fetch of 500 jobs spends ~3 ms planning).
+/// The other statements live in `QueueSQL`, with the same conventions (fenced by id, attempt, owner, state).
+enum PreparedQueueStatements {
+    /// `fetchAvailable`: claims up to `limit` available jobs of one queue in one statement, unless the queue
+    /// is paused. Order: effective priority, then the job's rank within its agency, then run time — so
+    /// agencies take turns within a priority level: agency B's 10 new jobs interleave with agency A's 10,000
+    /// instead of waiting behind them.
+    ///
+    /// Candidates (bounded): a skip scan finds each agency that has available jobs in the queue (NULL, i.e.
+    /// system jobs, counts as one agency) and takes its `limit` best jobs; plus the queue's `limit` oldest
+    /// jobs, so an aged low-priority job always gets in. Cost grows with the number of agencies that have
+    /// work queued, not with the number of jobs.
+    ///
+    /// Aging (no priority starves forever): effective priority = max(1, priority − ⌊wait / agingSeconds⌋); a
+    /// job that has waited `agingSeconds × (priority − 1)` competes as priority 1. `agingSeconds <= 0`
+    /// disables it.
+    ///
+    /// The claim takes `FOR UPDATE SKIP LOCKED` over the best `5 × limit` candidates (a small, bounded set
+    /// that the planner joins by primary key; the slack lets several workers fetching at the same moment each
+    /// get jobs), so concurrent workers never claim the same job nor wait for each other; it bumps the
+    /// attempt (the fence) and starts a lease owned by `owner`.
+    struct FetchAvailable: PostgresPreparedStatement {
+        static let name = "trellis_fetch_available_v1"
+        static let sql = """
+            WITH RECURSIVE agencies(k) AS (
+                (SELECT coalesce(agency_id, \(QueueSQL.nilAgency))
+                   FROM trellis_jobs
+                  WHERE state = 'available' AND queue = $1
+                  ORDER BY 1 LIMIT 1)
+                UNION ALL
+                SELECT (SELECT coalesce(j.agency_id, \(QueueSQL.nilAgency))
+                          FROM trellis_jobs j
+                         WHERE j.state = 'available' AND j.queue = $1
+                           AND coalesce(j.agency_id, \(QueueSQL.nilAgency)) > a.k
+                         ORDER BY 1 LIMIT 1)
+                  FROM agencies a
+                 WHERE a.k IS NOT NULL
+            ), candidates AS (
+                SELECT c.id, c.k, c.priority, c.run_at
+                  FROM agencies a
+                 CROSS JOIN LATERAL (
+                        SELECT j.id, a.k, j.priority, j.run_at
+                          FROM trellis_jobs j
+                         WHERE j.state = 'available' AND j.queue = $1
+                           AND coalesce(j.agency_id, \(QueueSQL.nilAgency)) = a.k
+                         ORDER BY j.priority, j.run_at, j.id
+                         LIMIT $2
+                       ) c
+                 WHERE a.k IS NOT NULL
+                UNION
+                (SELECT j.id, coalesce(j.agency_id, \(QueueSQL.nilAgency)), j.priority, j.run_at
+                   FROM trellis_jobs j
+                  WHERE j.state = 'available' AND j.queue = $1
+                  ORDER BY j.run_at, j.id
+                  LIMIT $2)
+            ), ranked AS (
+                SELECT e.id, e.eff, e.run_at,
+                       row_number() OVER (PARTITION BY e.k ORDER BY e.eff, e.run_at, e.id) AS agency_rank
+                  FROM (SELECT id, k, run_at,
+                               CASE WHEN $5::float8 > 0
+                                    THEN greatest(1, priority - floor(extract(epoch FROM now() - run_at)
+                                                                      / $5::float8))::int
+                                    ELSE priority::int END AS eff
+                          FROM candidates) e
+            ), ordered AS (
+                SELECT id, eff, agency_rank, run_at
+                  FROM ranked
+                 ORDER BY eff, agency_rank, run_at, id
+                 LIMIT $2 * 5
+            ), claimed AS (
+                SELECT j.id, r.eff, r.agency_rank, r.run_at
+                  FROM ordered r
+                  JOIN trellis_jobs j ON j.id = r.id
+                 WHERE j.state = 'available'
+                   AND NOT EXISTS (SELECT 1 FROM trellis_queue_state qs WHERE qs.queue = $1 AND qs.paused)
+                 ORDER BY r.eff, r.agency_rank, r.run_at, j.id
+                 LIMIT $2
+                   FOR UPDATE OF j SKIP LOCKED
+            ), running AS (
+                UPDATE trellis_jobs j
+                   SET state = 'running',
+                       attempt = j.attempt + 1,
+                       attempted_at = now(),
+                       lease_owner = $3,
+                       lease_expires_at = now() + make_interval(secs => $4::float8)
+                  FROM claimed
+                 WHERE j.id = claimed.id
+                RETURNING j.id, j.kind, j.args::text AS args, j.agency_id, j.priority, j.attempt,
+                          j.max_attempts, j.run_at, j.metadata::text AS metadata, j.created_at,
+                          claimed.eff, claimed.agency_rank
+            )
+            SELECT id, kind, args, agency_id, priority::int8, attempt::int8, max_attempts::int8, run_at,
+                   metadata, created_at
+              FROM running
+             ORDER BY eff, agency_rank, run_at, id
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .float8, .float8]
+
+        var queue: String
+        var limit: Int
+        var owner: String
+        var leaseSeconds: Double
+        var agingSeconds: Double
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(queue)
+            bindings.append(Int64(limit))
+            bindings.append(owner)
+            bindings.append(leaseSeconds)
+            bindings.append(agingSeconds)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> FetchedJob {
+            let (id, kind, args, agency, priority, attempt, maxAttempts, runAt, metadata, createdAt) = try row.decode(
+                (Int64, String, String, UUID?, Int64, Int64, Int64, Date, String, Date).self
+            )
+            return FetchedJob(
+                id: id, queue: queue, kind: kind, args: Data(args.utf8), agencyID: agency, priority: Int(priority),
+                attempt: attempt, maxAttempts: Int(maxAttempts), runAt: runAt, metadata: Data(metadata.utf8),
+                createdAt: createdAt
+            )
+        }
+    }
+
+    /// `completeMany`: jobs that finished successfully; returns the ids actually completed (the others were
+    /// fenced off: rescued, cancelled, or claimed again by someone else).
+    struct CompleteMany: PostgresPreparedStatement {
+        static let name = "trellis_complete_many_v1"
+        static let sql = """
+            UPDATE trellis_jobs j
+               SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
+              FROM unnest($1::int8[], $2::int8[]) AS u(id, attempt)
+             WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = $3
+            RETURNING j.id
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.int8Array, .int8Array, .text]
+
+        var owner: String
+        var ids: [JobID]
+        var attempts: [Int64]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(ids)
+            bindings.append(attempts)
+            bindings.append(owner)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> JobID { try row.decode(JobID.self) }
+    }
+
+    /// `renewLeases`: one statement per worker for all its running jobs. Jobs not returned are no longer this
+    /// worker's (rescued, finished); `cancel_requested` tells the worker to cancel the handler.
+    struct RenewLeases: PostgresPreparedStatement {
+        static let name = "trellis_renew_leases_v1"
+        static let sql = """
+            UPDATE trellis_jobs j
+               SET lease_expires_at = now() + make_interval(secs => $4::float8)
+              FROM unnest($1::int8[], $2::int8[]) AS u(id, attempt)
+             WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = $3
+            RETURNING j.id, j.cancel_requested
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.int8Array, .int8Array, .text, .float8]
+
+        var owner: String
+        var ids: [JobID]
+        var attempts: [Int64]
+        var leaseSeconds: Double
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(ids)
+            bindings.append(attempts)
+            bindings.append(owner)
+            bindings.append(leaseSeconds)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> (JobID, Bool) { try row.decode((JobID, Bool).self) }
+    }
+}
