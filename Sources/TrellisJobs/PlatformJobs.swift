@@ -16,6 +16,7 @@ public enum PlatformJobs {
         registry.register(ExportPruneJob.kind) { context in try await prune.run(context) }
         let probe = ProbeJob(database: database)
         registry.register(ProbeJob.kind, arguments: ProbeJob.Arguments.self) { args, context in try await probe.run(args, context) }
+        registry.register(NoopJob.kind) { _ in .completed }
 
         let deliver = WebhookDeliverJob(database: database, httpClient: httpClient)
         registry.register(WebhookDeliverJob.kind, arguments: WebhookDeliverJob.Arguments.self, timeout: .seconds(30)) { args, context in

@@ -197,7 +197,7 @@ public final class JobWorker: Service, Sendable {
 
     /// A fetch waits until at least this many slots of the queue are free (half a batch), so that under load
     /// the worker claims jobs in batches instead of one per finished job; fewer free slots are still filled
-    /// after `fetchCooldown`.
+    /// `fetchCooldown` after the last fetch ended.
     private func fetchThreshold(concurrency: Int) -> Int {
         max(1, min(configuration.fetchBatchSize, concurrency) / 2)
     }
@@ -223,12 +223,12 @@ public final class JobWorker: Service, Sendable {
                     continue
                 }
             }
-            lastFetch = .now
             let limit = min(free, configuration.fetchBatchSize)
             let fetched: [FetchedJob]
             do {
                 note("fetch:\(queue)", "fetching")
                 fetched = try await fetch(queue: queue, limit: limit)
+                lastFetch = .now
                 errorDelay = .milliseconds(100)
             } catch {
                 logger.error("fetch failed", metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
@@ -364,7 +364,7 @@ public final class JobWorker: Service, Sendable {
             let free = slot.concurrency - running
             let waiters = running == 0 ? state.idleWaiters.removeValue(forKey: slot.queue) ?? [] : []
             // Wake the fetch loop when it has something to do, not on every finished job.
-            return (state.shuttingDown || running == 0 || free == 1 || free == slot.threshold, waiters)
+            return (state.shuttingDown || running == 0 || free == slot.threshold, waiters)
         }
         if ring { doorbells[slot.queue]?.ring() }
         for waiter in waiters { waiter.resume() }

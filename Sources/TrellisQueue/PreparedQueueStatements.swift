@@ -12,8 +12,10 @@ enum PreparedQueueStatements {
     ///
     /// Candidates (bounded): a skip scan finds each agency that has available jobs in the queue (NULL, i.e.
     /// system jobs, counts as one agency) and takes its `limit` best jobs; plus the queue's `limit` oldest
-    /// jobs, so an aged low-priority job always gets in. Cost grows with the number of agencies that have
-    /// work queued, not with the number of jobs.
+    /// jobs that have waited at least one aging step, so an aged low-priority job always gets in (a job that
+    /// has not aged competes at its own priority, and then its agency's `limit` best already include it if
+    /// it can be chosen at all). Cost grows with the number of agencies that have work queued, not with the
+    /// number of jobs.
     ///
     /// Aging (no priority starves forever): effective priority = max(1, priority − ⌊wait / agingSeconds⌋); a
     /// job that has waited `agingSeconds × (priority − 1)` competes as priority 1. `agingSeconds <= 0`
@@ -55,6 +57,7 @@ enum PreparedQueueStatements {
                 (SELECT j.id, coalesce(j.agency_id, \(QueueSQL.nilAgency)), j.priority, j.run_at
                    FROM trellis_jobs j
                   WHERE j.state = 'available' AND j.queue = $1
+                    AND $5::float8 > 0 AND j.run_at < now() - make_interval(secs => $5::float8)
                   ORDER BY j.run_at, j.id
                   LIMIT $2)
             ), ranked AS (
