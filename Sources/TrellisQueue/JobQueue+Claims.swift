@@ -19,21 +19,21 @@ extension JobQueue {
 
     /// `completeMany` for `owner`; returns the ids actually completed (the others were fenced off).
     func completeMany(owner: String, _ jobs: [(id: JobID, attempt: Int64)]) async throws -> Set<JobID> {
-        let statement = PreparedQueueStatements.CompleteMany(
-            owner: owner, ids: jobs.map(\.id), attempts: jobs.map(\.attempt)
-        )
+        let query = QueueSQL.completeMany(owner: owner, ids: jobs.map(\.id), attempts: jobs.map(\.attempt))
         var done = Set<JobID>(minimumCapacity: jobs.count)
-        for try await id in try await client.execute(statement, logger: logger) { done.insert(id) }
+        for try await id in try await client.query(query, logger: logger).decode(JobID.self) { done.insert(id) }
         return done
     }
 
     /// `renewLeases` for `owner`; returns id → cancel requested, for the jobs still ours.
     func renewLeases(owner: String, _ jobs: [(id: JobID, attempt: Int64)], lease: Duration) async throws -> [JobID: Bool] {
-        let statement = PreparedQueueStatements.RenewLeases(
+        let query = QueueSQL.renewLeases(
             owner: owner, ids: jobs.map(\.id), attempts: jobs.map(\.attempt), leaseSeconds: lease.seconds
         )
         var renewed: [JobID: Bool] = [:]
-        for try await (id, cancel) in try await client.execute(statement, logger: logger) { renewed[id] = cancel }
+        for try await (id, cancel) in try await client.query(query, logger: logger).decode((JobID, Bool).self) {
+            renewed[id] = cancel
+        }
         return renewed
     }
 }

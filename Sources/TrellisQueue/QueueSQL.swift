@@ -91,6 +91,18 @@ enum QueueSQL {
 
     // MARK: Leases
 
+    /// `renewLeases`: one statement per worker for all its running jobs. Jobs not returned are no longer this
+    /// worker's (rescued, finished); `cancel_requested` tells the worker to cancel the handler.
+    static func renewLeases(owner: String, ids: [JobID], attempts: [Int64], leaseSeconds: Double) -> PostgresQuery {
+        """
+        UPDATE trellis_jobs j
+           SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)::float8)
+          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
+         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
+        RETURNING j.id, j.cancel_requested
+        """
+    }
+
     /// `rescueExpiredLeases`: running jobs whose lease expired (their worker died or hung) go back to
     /// available at once, with the lost attempt recorded in `errors`; a job out of attempts is discarded and a
     /// job whose cancellation was requested is cancelled. Queues that got jobs back are NOTIFYed.
@@ -125,6 +137,17 @@ enum QueueSQL {
     }
 
     // MARK: Outcomes (batched, fenced)
+
+    /// `completeMany`: jobs that finished successfully.
+    static func completeMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
+        """
+        UPDATE trellis_jobs j
+           SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
+          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
+         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
+        RETURNING j.id
+        """
+    }
 
     /// `failMany`: jobs whose handler threw or timed out. The error and attempt are appended to `errors`; the
     /// job is retryable after its backoff delay, or discarded when out of attempts (or when `discard` is set:

@@ -93,10 +93,8 @@ public struct ConnectionSettings: Sendable, Equatable {
         }
         configuration.options.maximumConnections = maximumConnections
         // Every statement of the platform is short; PostgreSQL's JIT would compile the queue's fetch (its cost
-        // estimate passes jit_above_cost) for ~35 ms on each call, more than the fetch itself. The queue's
-        // prepared statements are planned for their actual values every time: a generic plan made while the
-        // jobs table looked empty scans the whole table once it holds 100,000 jobs.
-        configuration.options.additionalStartupParameters = [("jit", "off"), ("plan_cache_mode", "force_custom_plan")]
+        // estimate passes jit_above_cost) for ~35 ms on each call, more than the fetch itself.
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }
