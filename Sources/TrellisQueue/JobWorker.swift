@@ -188,6 +188,9 @@ public final class JobWorker: Service, Sendable {
     /// Whether the LISTEN connection is up (tests wait for it before measuring wake-up latency).
     var isListening: Bool { state.withLock { $0.listening } }
 
+    /// How many times a LISTEN connection was established (1 after start; more after reconnections).
+    var listenConnectionCount: Int { state.withLock { $0.listenConnections } }
+
     /// Jobs this worker is running right now.
     public var runningJobCount: Int { state.withLock { $0.running.count } }
 
@@ -691,7 +694,10 @@ public final class JobWorker: Service, Sendable {
                     self.note("listen", "starting LISTEN on connection \(connection.id)")
                     try await connection.listen(on: Self.notificationChannel) { notifications in
                         self.note("listen", "listening")
-                        self.state.withLock { $0.listening = true }
+                        self.state.withLock {
+                            $0.listening = true
+                            $0.listenConnections += 1
+                        }
                         delay = .milliseconds(100)
                         // Anything enqueued while we were not listening: look once.
                         for bell in self.doorbells.values { bell.ring() }
@@ -808,6 +814,7 @@ struct RunningJob: Sendable {
 struct WorkerState: Sendable {
     var shuttingDown = false
     var listening = false
+    var listenConnections = 0
     var running: [JobID: RunningJob] = [:]
     var runningPerQueue: [String: Int] = [:]
     /// When the watchdog will next look at deadlines (nil: it sleeps until rung).
