@@ -50,8 +50,9 @@ public enum Scheduler {
         // Precompute the axis over every position we are about to convert (nodes that are real tasks).
         var lo = min(0, finishMinute - 1), hi = max(0, finishMinute)
         for v in 0..<graph.nodeCount where !graph.isEvent[v] {
-            lo = min(lo, passes.es[v] - 1, passes.ls[v] - 1)
-            hi = max(hi, passes.ef[v], passes.lf[v])
+            let times = passes.times[v]
+            lo = min(lo, times.es - 1, times.ls - 1)
+            hi = max(hi, times.ef, times.lf)
         }
         do { try axis.cover(positions: lo...hi) } catch { throw .beyondHorizon(taskID: nil) }
         let lookup = axis.lookup(covering: lo...hi)
@@ -65,9 +66,10 @@ public enum Scheduler {
         }
 
         // The dates of a task that is not a summary, from its node.
-        func leafDates(node v: Int, task t: Int) -> TaskDates {
-            var d = TaskDates(es: passes.es[v], ef: passes.ef[v], ls: passes.ls[v], lf: passes.lf[v])
-            if nodes.duration[v] == 0 {
+        func leafDates(_ times: CriticalPathPasses.NodeTimes, task t: Int) -> TaskDates {
+            var d = TaskDates(es: times.es, ef: times.ef, ls: times.ls, lf: times.lf)
+            if times.duration == 0 {
+                let v = graph.node(ofTask: t)
                 let heldByOwnStart = nodes.pinnedStart[v] == .min ? d.es == nodes.esFloor[v] : plan.tasks[t].actualFinish == nil
                 d.esAt = heldByOwnStart ? lookup.startUnix(at: d.es) : lookup.finishUnix(at: d.es); d.efAt = d.esAt
                 d.lsAt = milestoneUnix(d.ls); d.lfAt = d.lsAt
@@ -78,46 +80,54 @@ public enum Scheduler {
             return d
         }
 
-        func date(_ unix: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(unix)) }
-        func scheduledTask(_ t: Int, _ d: TaskDates, summary: Bool, milestone: Bool, freeSlack: Int) -> ScheduledTask {
-            let total = summary ? min(d.ls - d.es, d.lf - d.ef) : d.ls - d.es
-            return ScheduledTask(
-                id: graph.ids[t], isSummary: summary, isMilestone: milestone,
-                earlyStart: date(d.esAt), earlyFinish: date(d.efAt),
-                lateStart: date(d.lsAt), lateFinish: date(d.lfAt),
-                earlyStartMinute: d.es, earlyFinishMinute: d.ef,
-                lateStartMinute: d.ls, lateFinishMinute: d.lf,
-                totalSlack: total, freeSlack: max(0, min(freeSlack, max(0, total))), isCritical: total <= 0
-            )
+        // With phases: leaves first, then fold children into parents, deepest first.
+        var rolledUp: [TaskDates] = []
+        if graph.hasSummaries {
+            rolledUp = [TaskDates](repeating: TaskDates(), count: n)
+            for t in 0..<n where !graph.isSummary[t] { rolledUp[t] = leafDates(passes.times[graph.node(ofTask: t)], task: t) }
+            for t in tasksDeepestFirst(graph) {
+                let p = graph.parent[t]
+                guard p >= 0 else { continue }
+                let c = rolledUp[t]
+                rolledUp[p].es = min(rolledUp[p].es, c.es); rolledUp[p].ef = max(rolledUp[p].ef, c.ef)
+                rolledUp[p].ls = min(rolledUp[p].ls, c.ls); rolledUp[p].lf = max(rolledUp[p].lf, c.lf)
+                rolledUp[p].esAt = min(rolledUp[p].esAt, c.esAt); rolledUp[p].efAt = max(rolledUp[p].efAt, c.efAt)
+                rolledUp[p].lsAt = min(rolledUp[p].lsAt, c.lsAt); rolledUp[p].lfAt = max(rolledUp[p].lfAt, c.lfAt)
+            }
         }
 
-        // Tasks are produced in node order and written to their plan positions: the node arrays are read
-        // in sequence and only the writes scatter (about even with gathering them in plan order on big
-        // plans, and simpler). Summaries follow, rolled up from their children, deepest first.
-        var rolledUp: [TaskDates] = graph.hasSummaries ? [TaskDates](repeating: TaskDates(), count: n) : []
+        func date(_ unix: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(unix)) }
+        // Written in plan order (writing scattered across the fresh output costs more than reading
+        // scattered nodes); each batch first copies its tasks' node records in a tight loop so those
+        // cache misses overlap.
+        let batch = 32
         let scheduled = [ScheduledTask](unsafeUninitializedCapacity: n) { out, initialized in
-            for v in 0..<graph.nodeCount where !graph.isEvent[v] {
-                let t = Int(graph.nodeTask[v])
-                let d = leafDates(node: v, task: t)
-                if graph.hasSummaries { rolledUp[t] = d }
-                out.initializeElement(at: t, to: scheduledTask(t, d, summary: false, milestone: nodes.duration[v] == 0, freeSlack: passes.freeSlack[v]))
-            }
-            if graph.hasSummaries {
-                for t in tasksDeepestFirst(graph) {
-                    let p = graph.parent[t]
-                    guard p >= 0 else { continue }
-                    let c = rolledUp[t]
-                    rolledUp[p].es = min(rolledUp[p].es, c.es); rolledUp[p].ef = max(rolledUp[p].ef, c.ef)
-                    rolledUp[p].ls = min(rolledUp[p].ls, c.ls); rolledUp[p].lf = max(rolledUp[p].lf, c.lf)
-                    rolledUp[p].esAt = min(rolledUp[p].esAt, c.esAt); rolledUp[p].efAt = max(rolledUp[p].efAt, c.efAt)
-                    rolledUp[p].lsAt = min(rolledUp[p].lsAt, c.lsAt); rolledUp[p].lfAt = max(rolledUp[p].lfAt, c.lfAt)
+            withUnsafeTemporaryAllocation(of: CriticalPathPasses.NodeTimes.self, capacity: batch) { gathered in
+                passes.times.withUnsafeBufferPointer { times in
+                    var base = 0
+                    while base < n {
+                        let count = min(batch, n - base)
+                        for j in 0..<count { gathered.initializeElement(at: j, to: times[graph.node(ofTask: base + j)]) }
+                        for j in 0..<count {
+                            let t = base + j
+                            let summary = graph.hasSummaries && graph.isSummary[t]
+                            let d = summary ? rolledUp[t] : leafDates(gathered[j], task: t)
+                            let total = summary ? min(d.ls - d.es, d.lf - d.ef) : d.ls - d.es
+                            let freeSlack = summary ? times[graph.finishNode(ofTask: t)].freeSlack : gathered[j].freeSlack
+                            out.initializeElement(at: t, to: ScheduledTask(
+                                id: graph.ids[t], isSummary: summary, isMilestone: !summary && gathered[j].duration == 0,
+                                earlyStart: date(d.esAt), earlyFinish: date(d.efAt),
+                                lateStart: date(d.lsAt), lateFinish: date(d.lfAt),
+                                earlyStartMinute: d.es, earlyFinishMinute: d.ef,
+                                lateStartMinute: d.ls, lateFinishMinute: d.lf,
+                                totalSlack: total, freeSlack: max(0, min(freeSlack, max(0, total))), isCritical: total <= 0
+                            ))
+                            initialized = t + 1
+                        }
+                        base += count
+                    }
                 }
-                for t in 0..<n where graph.isSummary[t] {
-                    out.initializeElement(at: t, to: scheduledTask(
-                        t, rolledUp[t], summary: true, milestone: false, freeSlack: passes.freeSlack[graph.finishNode(ofTask: t)]))
-                }
             }
-            initialized = n  // every task exactly once: one real node per non-summary task, then the summaries
         }
 
         let finishUnix = n == 0 ? lookup.startUnix(at: 0) : milestoneUnix(finishMinute)
