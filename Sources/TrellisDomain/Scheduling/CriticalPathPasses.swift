@@ -6,12 +6,14 @@
 /// and the backward pass mirrors it on late dates.
 struct CriticalPathPasses {
     /// Everything computed for one node, together: the output reads a task's node in one place rather
-    /// than from one array per field, which is a cache miss per field on big plans.
+    /// than from one array per field, which is a cache miss per field on big plans. 32 bytes (finishes
+    /// are start + duration), so records never straddle cache lines.
     struct NodeTimes {
-        var es = 0, ef = 0, ls = 0, lf = 0
+        var es = 0, ls = 0, duration = 0
         /// Slip allowed before moving a real successor; summary events pass it through.
         var freeSlack = 0
-        var duration = 0
+        var ef: Int { es + duration }
+        var lf: Int { ls + duration }
     }
 
     let graph: ScheduleGraph
@@ -71,7 +73,6 @@ struct CriticalPathPasses {
                     }
                 }
                 times[v].es = start
-                times[v].ef = start + d
                 times[v].duration = d
                 if start + d > finish { finish = start + d }
             }
@@ -99,7 +100,6 @@ struct CriticalPathPasses {
                     }
                     if c < finish { finish = c }
                 }
-                times[v].lf = finish
                 times[v].ls = finish - d
             }
         }}}}

@@ -210,30 +210,26 @@ struct ScheduleGraph {
         if !selfLinked.isEmpty { throw .selfDependency(taskIDs: selfLinked) }
         self.firstOversizedLag = firstOversizedLag
 
-        // Incoming edges by plan number, then a topological order from them.
+        // Incoming edges by plan number, then node numbers in a topological order, with each node's
+        // incoming edges copied to its row on the way (they still name plan numbers: fixed below).
         let (planOffsets, planPreds) = ScheduleGraph.group(edges, by: edgeTo, nodeCount: nodeCount)
-        guard let order = ScheduleGraph.topologicalOrder(offsets: planOffsets, preds: planPreds) else {
+        guard let numbered = ScheduleGraph.number(offsets: planOffsets, preds: planPreds) else {
             throw .cycle(taskIDs: ScheduleGraph.cycle(offsets: planOffsets, preds: planPreds, nodeCount: nodeCount, taskCount: n, eventTask: eventTask, ids: ids))
         }
-
-        // Renumber: node i is order[i].
-        var position = [Int32](repeating: 0, count: nodeCount)
+        let position = numbered.position
         var nodeTask = [Int32](repeating: 0, count: nodeCount)
         var isEvent = [Bool](repeating: false, count: nodeCount)
-        order.withUnsafeBufferPointer { order in
-            position.withUnsafeMutableBufferPointer { position in
-                nodeTask.withUnsafeMutableBufferPointer { nodeTask in
-                    isEvent.withUnsafeMutableBufferPointer { isEvent in
-                        for i in 0..<nodeCount {
-                            let v = Int(order[i])
-                            position[v] = Int32(truncatingIfNeeded: i)
-                            if v < n {
-                                nodeTask[i] = Int32(truncatingIfNeeded: v)
-                                isEvent[i] = isSummary[v]
-                            } else {
-                                nodeTask[i] = eventTask[v - n]
-                                isEvent[i] = true
-                            }
+        numbered.order.withUnsafeBufferPointer { order in
+            nodeTask.withUnsafeMutableBufferPointer { nodeTask in
+                isEvent.withUnsafeMutableBufferPointer { isEvent in
+                    for i in 0..<nodeCount {
+                        let v = Int(order[i])
+                        if v < n {
+                            nodeTask[i] = Int32(truncatingIfNeeded: v)
+                            isEvent[i] = isSummary[v]
+                        } else {
+                            nodeTask[i] = eventTask[v - n]
+                            isEvent[i] = true
                         }
                     }
                 }
@@ -242,45 +238,30 @@ struct ScheduleGraph {
         self.position = position
         self.nodeTask = nodeTask
         self.isEvent = isEvent
-
-        // Incoming edges by node, each list in link order as before.
         let edgeCount = planPreds.count
-        var predOffsets = [Int32](repeating: 0, count: nodeCount + 1)
-        let preds = [Edge](unsafeUninitializedCapacity: edgeCount) { out, initialized in
-            order.withUnsafeBufferPointer { order in
-                position.withUnsafeBufferPointer { position in
-                    planOffsets.withUnsafeBufferPointer { planOffsets in
-                        planPreds.withUnsafeBufferPointer { planPreds in
-                            predOffsets.withUnsafeMutableBufferPointer { predOffsets in
-                                var k = 0
-                                for i in 0..<nodeCount {
-                                    let v = Int(order[i])
-                                    for e in Int(planOffsets[v])..<Int(planOffsets[v + 1]) {
-                                        var edge = planPreds[e]
-                                        edge.node = position[Int(edge.node)]
-                                        out.initializeElement(at: k, to: edge)
-                                        k += 1
-                                    }
-                                    predOffsets[i + 1] = Int32(truncatingIfNeeded: k)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            initialized = edgeCount
-        }
+        let predOffsets = numbered.rowOffsets
+        var preds = numbered.rows
         self.predOffsets = predOffsets
-        self.preds = preds
 
         // Outgoing edges by node: predecessors are mostly close behind their successors, so this
         // counting sort writes near where it reads.
         var succOffsets = [Int32](repeating: 0, count: nodeCount + 2)
+        preds.withUnsafeMutableBufferPointer { preds in
+            position.withUnsafeBufferPointer { position in
+                succOffsets.withUnsafeMutableBufferPointer { succOffsets in
+                    for e in preds.indices {
+                        let u = position[Int(preds[e].node)]
+                        preds[e].node = u
+                        succOffsets[Int(u) + 2] += 1
+                    }
+                }
+            }
+        }
+        self.preds = preds
         let succs = [Edge](unsafeUninitializedCapacity: edgeCount) { out, initialized in
             preds.withUnsafeBufferPointer { preds in
                 predOffsets.withUnsafeBufferPointer { predOffsets in
                     succOffsets.withUnsafeMutableBufferPointer { succOffsets in
-                        for edge in preds { succOffsets[Int(edge.node) + 2] += 1 }
                         for v in 0..<nodeCount { succOffsets[v + 2] += succOffsets[v + 1] }
                         for w in 0..<nodeCount {
                             for e in Int(predOffsets[w])..<Int(predOffsets[w + 1]) {
@@ -325,42 +306,58 @@ struct ScheduleGraph {
         return (offsets, grouped)
     }
 
-    /// Kahn's algorithm run backwards over the incoming edges: a node is listed (filling the order from
-    /// the end) once all its successors are. The nodes waiting in the queue are independent of each other,
-    /// so their scattered memory accesses overlap, unlike a depth-first walk's chain. nil on a cycle.
-    private static func topologicalOrder(offsets: [Int32], preds: [Edge]) -> [Int32]? {
-        let nodeCount = offsets.count - 1
+    /// Numbers the nodes in a topological order: Kahn's algorithm run backwards over the incoming
+    /// edges, numbering a node (from the end) once all its successors are. The nodes waiting in the
+    /// queue are independent of each other, so their scattered memory accesses overlap, unlike a
+    /// depth-first walk's chain. Nodes leave the queue in descending number, so each one's incoming
+    /// edges are copied right there to its row, rows filling from the back (edges still name plan
+    /// numbers). nil on a cycle.
+    private static func number(offsets: [Int32], preds: [Edge])
+        -> (order: [Int32], position: [Int32], rowOffsets: [Int32], rows: [Edge])? {
+        let nodeCount = offsets.count - 1, edgeCount = preds.count
         var order = [Int32](repeating: 0, count: nodeCount)
+        var position = [Int32](repeating: 0, count: nodeCount)
+        var rowOffsets = [Int32](repeating: 0, count: nodeCount + 1)
         var successorsLeft = [Int32](repeating: 0, count: nodeCount)
-        let acyclic = offsets.withUnsafeBufferPointer { offsets in
+        var acyclic = false
+        let rows = [Edge](unsafeUninitializedCapacity: edgeCount) { rows, initialized in
+            offsets.withUnsafeBufferPointer { offsets in
             preds.withUnsafeBufferPointer { preds in
-                order.withUnsafeMutableBufferPointer { order in
-                    successorsLeft.withUnsafeMutableBufferPointer { successorsLeft in
-                        for edge in preds { successorsLeft[Int(edge.node)] += 1 }
-                        var tail = nodeCount  // order[tail...] is filled
-                        for v in (0..<nodeCount).reversed() where successorsLeft[v] == 0 {
+            order.withUnsafeMutableBufferPointer { order in
+            position.withUnsafeMutableBufferPointer { position in
+            rowOffsets.withUnsafeMutableBufferPointer { rowOffsets in
+            successorsLeft.withUnsafeMutableBufferPointer { successorsLeft in
+                for edge in preds { successorsLeft[Int(edge.node)] += 1 }
+                var tail = nodeCount  // order[tail...] is numbered
+                for v in (0..<nodeCount).reversed() where successorsLeft[v] == 0 {
+                    tail -= 1
+                    order[tail] = Int32(truncatingIfNeeded: v)
+                    position[v] = Int32(truncatingIfNeeded: tail)
+                }
+                var head = nodeCount  // order[head...] is processed
+                var cursor = edgeCount  // rows[cursor...] is filled
+                rowOffsets[nodeCount] = Int32(truncatingIfNeeded: edgeCount)
+                while head > tail {
+                    head -= 1
+                    let v = Int(order[head]), first = Int(offsets[v]), end = Int(offsets[v + 1])
+                    cursor -= end - first
+                    rowOffsets[head] = Int32(truncatingIfNeeded: cursor)
+                    for e in first..<end {
+                        let edge = preds[e], u = Int(edge.node)
+                        rows.initializeElement(at: cursor + e - first, to: edge)
+                        successorsLeft[u] -= 1
+                        if successorsLeft[u] == 0 {
                             tail -= 1
-                            order[tail] = Int32(truncatingIfNeeded: v)
+                            order[tail] = Int32(truncatingIfNeeded: u)
+                            position[u] = Int32(truncatingIfNeeded: tail)
                         }
-                        var head = nodeCount  // order[head...] is processed
-                        while head > tail {
-                            head -= 1
-                            let v = Int(order[head])
-                            for e in Int(offsets[v])..<Int(offsets[v + 1]) {
-                                let u = Int(preds[e].node)
-                                successorsLeft[u] -= 1
-                                if successorsLeft[u] == 0 {
-                                    tail -= 1
-                                    order[tail] = Int32(truncatingIfNeeded: u)
-                                }
-                            }
-                        }
-                        return tail == 0
                     }
                 }
-            }
+                acyclic = tail == 0
+            }}}}}}
+            initialized = acyclic ? edgeCount : 0  // Edge is trivial: nothing to clean up on a cycle
         }
-        return acyclic ? order : nil
+        return acyclic ? (order, position, rowOffsets, rows) : nil
     }
 
     /// One cycle, for the error: the nodes Kahn's algorithm cannot order are those on or after a cycle;
