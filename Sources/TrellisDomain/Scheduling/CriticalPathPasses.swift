@@ -51,6 +51,7 @@ struct CriticalPathPasses {
     private mutating func forward() {
         let count = graph.nodeCount
         var finish = 0
+        let bounded = nodes.isBounded
         graph.predOffsets.withUnsafeBufferPointer { offsets in
         graph.preds.withUnsafeBufferPointer { preds in
         nodes.duration.withUnsafeBufferPointer { duration in
@@ -62,11 +63,11 @@ struct CriticalPathPasses {
             for v in 0..<count {
                 let d = duration[v]
                 var start: Int
-                if pinnedStart[v] != .min {
+                if bounded && pinnedStart[v] != .min {
                     start = pinnedStart[v]
                 } else {
-                    start = esFloor[v]
-                    if efFloor[v] != .min { start = max(start, efFloor[v] - d) }
+                    start = bounded ? esFloor[v] : 0
+                    if bounded && efFloor[v] != .min { start = max(start, efFloor[v] - d) }
                     for e in Int(offsets[v])..<Int(offsets[v + 1]) {
                         let c = CriticalPathPasses.requiredStart(preds[e], times: done, duration: d)
                         if c > start { start = c }
@@ -82,14 +83,14 @@ struct CriticalPathPasses {
 
     private mutating func backward() {
         let count = graph.nodeCount
-        let projectFinish = self.projectFinish
+        let projectFinish = self.projectFinish, bounded = nodes.isBounded
         graph.succOffsets.withUnsafeBufferPointer { offsets in
         graph.succs.withUnsafeBufferPointer { succs in
         nodes.lfCap.withUnsafeBufferPointer { lfCap in
         times.withUnsafeMutableBufferPointer { times in
             for v in (0..<count).reversed() {
                 let d = times[v].duration
-                var finish = min(projectFinish, lfCap[v])
+                var finish = bounded ? min(projectFinish, lfCap[v]) : projectFinish
                 for e in Int(offsets[v])..<Int(offsets[v + 1]) {
                     let edge = succs[e], w = Int(edge.node), lag = Int(edge.lag)
                     let c: Int = switch edge.kind {
@@ -156,7 +157,7 @@ struct CriticalPathPasses {
             var v = end
             while true {
                 if !graph.isEvent[v] { path.append(Int(graph.nodeTask[v])) }
-                if nodes.pinnedStart[v] != .min { break }
+                if nodes.pinnedStart(of: v) != .min { break }
                 let d = times[v].duration
                 var next = -1
                 for e in Int(graph.predOffsets[v])..<Int(graph.predOffsets[v + 1]) {

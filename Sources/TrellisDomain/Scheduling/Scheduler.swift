@@ -70,7 +70,7 @@ public enum Scheduler {
             var d = TaskDates(es: times.es, ef: times.ef, ls: times.ls, lf: times.lf)
             if times.duration == 0 {
                 let v = graph.node(ofTask: t)
-                let heldByOwnStart = nodes.pinnedStart[v] == .min ? d.es == nodes.esFloor[v] : plan.tasks[t].actualFinish == nil
+                let heldByOwnStart = nodes.pinnedStart(of: v) == .min ? d.es == nodes.esFloor(of: v) : plan.tasks[t].actualFinish == nil
                 d.esAt = heldByOwnStart ? lookup.startUnix(at: d.es) : lookup.finishUnix(at: d.es); d.efAt = d.esAt
                 d.lsAt = milestoneUnix(d.ls); d.lfAt = d.lsAt
             } else {
@@ -157,23 +157,25 @@ public enum Scheduler {
 }
 
 /// Per-node inputs to the passes (indexed by node): durations, constraint positions and pinned (actual) starts.
+/// The four bound arrays stay empty when no task has a constraint or actual dates (most plans): less
+/// memory to fill, and a smaller heap for big plans.
 struct NodeInputs {
     var duration: [Int]
     /// Earliest start allowed by the plan start and start-type constraints.
-    var esFloor: [Int]
+    private(set) var esFloor: [Int] = []
     /// Earliest finish allowed by finish-type constraints, or `Int.min`.
-    var efFloor: [Int]
+    private(set) var efFloor: [Int] = []
     /// Latest finish allowed by deadlines, or `Int.max`.
-    var lfCap: [Int]
+    private(set) var lfCap: [Int] = []
     /// Start fixed by actual dates, or `Int.min`.
-    var pinnedStart: [Int]
+    private(set) var pinnedStart: [Int] = []
+
+    var isBounded: Bool { !pinnedStart.isEmpty }
+    func pinnedStart(of v: Int) -> Int { isBounded ? pinnedStart[v] : .min }
+    func esFloor(of v: Int) -> Int { isBounded ? esFloor[v] : 0 }
 
     init(count: Int) {
         duration = [Int](repeating: 0, count: count)
-        esFloor = [Int](repeating: 0, count: count)
-        efFloor = [Int](repeating: .min, count: count)
-        lfCap = [Int](repeating: .max, count: count)
-        pinnedStart = [Int](repeating: .min, count: count)
     }
 
     mutating func load(_ tasks: [PlanTask], graph: ScheduleGraph, axis: inout WorkingTimeline) throws(SchedulingError) {
@@ -186,6 +188,13 @@ struct NodeInputs {
                     }
                 }
             }
+        }
+        if !graph.specialTasks.isEmpty {
+            let count = graph.nodeCount
+            esFloor = [Int](repeating: 0, count: count)
+            efFloor = [Int](repeating: .min, count: count)
+            lfCap = [Int](repeating: .max, count: count)
+            pinnedStart = [Int](repeating: .min, count: count)
         }
         for i in graph.specialTasks where !graph.isSummary[i] || tasks[i].constraint != nil {
             do {
