@@ -27,9 +27,7 @@ public enum Scheduler {
 
     public static func schedule(_ plan: SchedulePlan) throws(SchedulingError) -> Timeline {
         let graph = try ScheduleGraph(tasks: plan.tasks, dependencies: plan.dependencies)
-        for link in plan.dependencies where abs(link.lagMinutes) > maximumMinutes {
-            throw .beyondHorizon(taskID: link.successorID)
-        }
+        if let e = graph.firstOversizedLag { throw .beyondHorizon(taskID: plan.dependencies[e].successorID) }
         var axis = WorkingTimeline(calendar: plan.calendar, origin: plan.start)
         var nodes = NodeInputs(count: graph.nodeCount)
         try nodes.load(plan.tasks, graph: graph, axis: &axis)
@@ -49,11 +47,12 @@ public enum Scheduler {
         let n = graph.taskCount
         let finishMinute = passes.projectFinish
 
-        // Precompute the axis over every position we are about to convert.
+        // Precompute the axis over every position we are about to convert (nodes that are real tasks).
         var lo = min(0, finishMinute - 1), hi = max(0, finishMinute)
-        for v in 0..<n where !graph.isSummary[v] {
-            lo = min(lo, passes.es[v] - 1, passes.ls[v] - 1)
-            hi = max(hi, passes.ef[v], passes.lf[v])
+        for v in 0..<graph.nodeCount where !graph.isEvent[v] {
+            let times = passes.times[v]
+            lo = min(lo, times.es - 1, times.ls - 1)
+            hi = max(hi, times.ef, times.lf)
         }
         do { try axis.cover(positions: lo...hi) } catch { throw .beyondHorizon(taskID: nil) }
         let lookup = axis.lookup(covering: lo...hi)
@@ -66,46 +65,69 @@ public enum Scheduler {
             return Double(finish) >= originUnix ? finish : lookup.startUnix(at: p)
         }
 
-        // Leaves first, then fold children into parents, deepest first.
-        var es = [Int](repeating: .max, count: n), ef = [Int](repeating: .min, count: n)
-        var ls = [Int](repeating: .max, count: n), lf = [Int](repeating: .min, count: n)
-        var esAt = [Int](repeating: .max, count: n), efAt = [Int](repeating: .min, count: n)
-        var lsAt = [Int](repeating: .max, count: n), lfAt = [Int](repeating: .min, count: n)
-        for v in 0..<n where !graph.isSummary[v] {
-            es[v] = passes.es[v]; ef[v] = passes.ef[v]; ls[v] = passes.ls[v]; lf[v] = passes.lf[v]
-            if nodes.duration[v] == 0 {
-                let heldByOwnStart = nodes.pinnedStart[v] == .min ? es[v] == nodes.esFloor[v] : plan.tasks[v].actualFinish == nil
-                esAt[v] = heldByOwnStart ? lookup.startUnix(at: es[v]) : lookup.finishUnix(at: es[v]); efAt[v] = esAt[v]
-                lsAt[v] = milestoneUnix(ls[v]); lfAt[v] = lsAt[v]
+        // The dates of a task that is not a summary, from its node.
+        func leafDates(_ times: CriticalPathPasses.NodeTimes, task t: Int) -> TaskDates {
+            var d = TaskDates(es: times.es, ef: times.ef, ls: times.ls, lf: times.lf)
+            if times.duration == 0 {
+                let v = graph.node(ofTask: t)
+                let heldByOwnStart = nodes.pinnedStart(of: v) == .min ? d.es == nodes.esFloor(of: v) : plan.tasks[t].actualFinish == nil
+                d.esAt = heldByOwnStart ? lookup.startUnix(at: d.es) : lookup.finishUnix(at: d.es); d.efAt = d.esAt
+                d.lsAt = milestoneUnix(d.ls); d.lfAt = d.lsAt
             } else {
-                esAt[v] = lookup.startUnix(at: es[v]); efAt[v] = lookup.finishUnix(at: ef[v])
-                lsAt[v] = lookup.startUnix(at: ls[v]); lfAt[v] = lookup.finishUnix(at: lf[v])
+                d.esAt = lookup.startUnix(at: d.es); d.efAt = lookup.finishUnix(at: d.ef)
+                d.lsAt = lookup.startUnix(at: d.ls); d.lfAt = lookup.finishUnix(at: d.lf)
             }
-        }
-        for t in tasksDeepestFirst(graph) {
-            let p = graph.parent[t]
-            guard p >= 0 else { continue }
-            es[p] = min(es[p], es[t]); ef[p] = max(ef[p], ef[t])
-            ls[p] = min(ls[p], ls[t]); lf[p] = max(lf[p], lf[t])
-            esAt[p] = min(esAt[p], esAt[t]); efAt[p] = max(efAt[p], efAt[t])
-            lsAt[p] = min(lsAt[p], lsAt[t]); lfAt[p] = max(lfAt[p], lfAt[t])
+            return d
         }
 
-        var scheduled: [ScheduledTask] = []
-        scheduled.reserveCapacity(n)
-        for v in 0..<n {
-            let summary = graph.isSummary[v]
-            let total = summary ? min(ls[v] - es[v], lf[v] - ef[v]) : passes.ls[v] - passes.es[v]
-            let free = max(0, min(passes.freeSlack[graph.finishNode[v]], max(0, total)))
-            func date(_ unix: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(unix)) }
-            scheduled.append(ScheduledTask(
-                id: plan.tasks[v].id, isSummary: summary, isMilestone: !summary && nodes.duration[v] == 0,
-                earlyStart: date(esAt[v]), earlyFinish: date(efAt[v]),
-                lateStart: date(lsAt[v]), lateFinish: date(lfAt[v]),
-                earlyStartMinute: es[v], earlyFinishMinute: ef[v],
-                lateStartMinute: ls[v], lateFinishMinute: lf[v],
-                totalSlack: total, freeSlack: free, isCritical: total <= 0
-            ))
+        // With phases: leaves first, then fold children into parents, deepest first.
+        var rolledUp: [TaskDates] = []
+        if graph.hasSummaries {
+            rolledUp = [TaskDates](repeating: TaskDates(), count: n)
+            for t in 0..<n where !graph.isSummary[t] { rolledUp[t] = leafDates(passes.times[graph.node(ofTask: t)], task: t) }
+            for t in tasksDeepestFirst(graph) {
+                let p = graph.parent[t]
+                guard p >= 0 else { continue }
+                let c = rolledUp[t]
+                rolledUp[p].es = min(rolledUp[p].es, c.es); rolledUp[p].ef = max(rolledUp[p].ef, c.ef)
+                rolledUp[p].ls = min(rolledUp[p].ls, c.ls); rolledUp[p].lf = max(rolledUp[p].lf, c.lf)
+                rolledUp[p].esAt = min(rolledUp[p].esAt, c.esAt); rolledUp[p].efAt = max(rolledUp[p].efAt, c.efAt)
+                rolledUp[p].lsAt = min(rolledUp[p].lsAt, c.lsAt); rolledUp[p].lfAt = max(rolledUp[p].lfAt, c.lfAt)
+            }
+        }
+
+        func date(_ unix: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(unix)) }
+        // Written in plan order (writing scattered across the fresh output costs more than reading
+        // scattered nodes); each batch first copies its tasks' node records in a tight loop so those
+        // cache misses overlap.
+        let batch = 32
+        let scheduled = [ScheduledTask](unsafeUninitializedCapacity: n) { out, initialized in
+            withUnsafeTemporaryAllocation(of: CriticalPathPasses.NodeTimes.self, capacity: batch) { gathered in
+                passes.times.withUnsafeBufferPointer { times in
+                    var base = 0
+                    while base < n {
+                        let count = min(batch, n - base)
+                        for j in 0..<count { gathered.initializeElement(at: j, to: times[graph.node(ofTask: base + j)]) }
+                        for j in 0..<count {
+                            let t = base + j
+                            let summary = graph.hasSummaries && graph.isSummary[t]
+                            let d = summary ? rolledUp[t] : leafDates(gathered[j], task: t)
+                            let total = summary ? min(d.ls - d.es, d.lf - d.ef) : d.ls - d.es
+                            let freeSlack = summary ? times[graph.finishNode(ofTask: t)].freeSlack : gathered[j].freeSlack
+                            out.initializeElement(at: t, to: ScheduledTask(
+                                id: graph.ids[t], isSummary: summary, isMilestone: !summary && gathered[j].duration == 0,
+                                earlyStart: date(d.esAt), earlyFinish: date(d.efAt),
+                                lateStart: date(d.lsAt), lateFinish: date(d.lfAt),
+                                earlyStartMinute: d.es, earlyFinishMinute: d.ef,
+                                lateStartMinute: d.ls, lateFinishMinute: d.lf,
+                                totalSlack: total, freeSlack: max(0, min(freeSlack, max(0, total))), isCritical: total <= 0
+                            ))
+                            initialized = t + 1
+                        }
+                        base += count
+                    }
+                }
+            }
         }
 
         let finishUnix = n == 0 ? lookup.startUnix(at: 0) : milestoneUnix(finishMinute)
@@ -114,8 +136,15 @@ public enum Scheduler {
             finish: Date(timeIntervalSince1970: TimeInterval(finishUnix)),
             finishMinute: finishMinute,
             tasks: scheduled,
-            criticalPath: passes.criticalPath().map { plan.tasks[$0].id }
+            criticalPath: passes.criticalPath().map { graph.ids[$0] }
         )
+    }
+
+    /// A task's early and late dates as axis positions and as Unix seconds; the defaults are the
+    /// identities of the summary roll-up (min of starts, max of finishes).
+    private struct TaskDates {
+        var es = Int.max, ef = Int.min, ls = Int.max, lf = Int.min
+        var esAt = Int.max, efAt = Int.min, lsAt = Int.max, lfAt = Int.min
     }
 
     /// Task indices ordered by hierarchy depth, deepest first (counting sort).
@@ -127,28 +156,47 @@ public enum Scheduler {
     }
 }
 
-/// Per-node inputs to the passes: durations, constraint positions and pinned (actual) starts.
+/// Per-node inputs to the passes (indexed by node): durations, constraint positions and pinned (actual) starts.
+/// The four bound arrays stay empty when no task has a constraint or actual dates (most plans): less
+/// memory to fill, and a smaller heap for big plans.
 struct NodeInputs {
     var duration: [Int]
     /// Earliest start allowed by the plan start and start-type constraints.
-    var esFloor: [Int]
+    private(set) var esFloor: [Int] = []
     /// Earliest finish allowed by finish-type constraints, or `Int.min`.
-    var efFloor: [Int]
+    private(set) var efFloor: [Int] = []
     /// Latest finish allowed by deadlines, or `Int.max`.
-    var lfCap: [Int]
+    private(set) var lfCap: [Int] = []
     /// Start fixed by actual dates, or `Int.min`.
-    var pinnedStart: [Int]
+    private(set) var pinnedStart: [Int] = []
+
+    var isBounded: Bool { !pinnedStart.isEmpty }
+    func pinnedStart(of v: Int) -> Int { isBounded ? pinnedStart[v] : .min }
+    func esFloor(of v: Int) -> Int { isBounded ? esFloor[v] : 0 }
 
     init(count: Int) {
         duration = [Int](repeating: 0, count: count)
-        esFloor = [Int](repeating: 0, count: count)
-        efFloor = [Int](repeating: .min, count: count)
-        lfCap = [Int](repeating: .max, count: count)
-        pinnedStart = [Int](repeating: .min, count: count)
     }
 
     mutating func load(_ tasks: [PlanTask], graph: ScheduleGraph, axis: inout WorkingTimeline) throws(SchedulingError) {
-        for i in tasks.indices where !graph.isSummary[i] || tasks[i].constraint != nil {
+        // Most tasks only bring their duration (already checked while building the graph).
+        graph.nodeTask.withUnsafeBufferPointer { nodeTask in
+            graph.isEvent.withUnsafeBufferPointer { isEvent in
+                graph.durations.withUnsafeBufferPointer { durations in
+                    duration.withUnsafeMutableBufferPointer { duration in
+                        for v in 0..<graph.nodeCount where !isEvent[v] { duration[v] = durations[Int(nodeTask[v])] }
+                    }
+                }
+            }
+        }
+        if !graph.specialTasks.isEmpty {
+            let count = graph.nodeCount
+            esFloor = [Int](repeating: 0, count: count)
+            efFloor = [Int](repeating: .min, count: count)
+            lfCap = [Int](repeating: .max, count: count)
+            pinnedStart = [Int](repeating: .min, count: count)
+        }
+        for i in graph.specialTasks where !graph.isSummary[i] || tasks[i].constraint != nil {
             do {
                 try load(tasks[i], index: i, graph: graph, axis: &axis)
             } catch {
@@ -158,22 +206,22 @@ struct NodeInputs {
     }
 
     private mutating func load(_ task: PlanTask, index i: Int, graph: ScheduleGraph, axis: inout WorkingTimeline) throws(WorkingTimelineError) {
+        // On a summary, start-type constraints act on its start event, finish-type on its finish event.
+        let startNode = graph.node(ofTask: i), finishNode = graph.finishNode(ofTask: i)
         if !graph.isSummary[i] {
             guard task.durationMinutes <= Scheduler.maximumMinutes else { throw .beyondHorizon(position: task.durationMinutes) }
-            duration[i] = task.durationMinutes
+            duration[startNode] = task.durationMinutes
             if let finish = task.actualFinish {
                 let f = try axis.finishPosition(of: finish)
                 let s = try task.actualStart.map { (d: Date) throws(WorkingTimelineError) in try axis.startPosition(of: d) } ?? f - task.durationMinutes
-                pinnedStart[i] = min(s, f)
-                duration[i] = max(0, f - s)
+                pinnedStart[startNode] = min(s, f)
+                duration[startNode] = max(0, f - s)
             } else if let start = task.actualStart {
-                pinnedStart[i] = try axis.startPosition(of: start)
+                pinnedStart[startNode] = try axis.startPosition(of: start)
             }
         }
         guard let constraint = task.constraint else { return }
-        // On a summary, start-type constraints act on its start event, finish-type on its finish event.
-        let startNode = i, finishNode = graph.finishNode[i]
-        let d = duration[i]
+        let d = duration[startNode]
         switch constraint.kind {
         case .startNoEarlierThan:
             esFloor[startNode] = max(esFloor[startNode], try axis.startPosition(of: constraint.date))
