@@ -366,8 +366,9 @@ public final class JobWorker: Service, Sendable {
             state.runningPerQueue[slot.queue] = running
             let free = slot.concurrency - running
             let waiters = running == 0 ? state.idleWaiters.removeValue(forKey: slot.queue) ?? [] : []
-            // Wake the fetch loop when it has something to do, not on every finished job.
-            return (state.shuttingDown || running == 0 || free == slot.threshold, waiters)
+            // Wake the fetch loop when it has something to do, not on every finished job: at the first free
+            // slot (it then waits up to `fetchCooldown` for more) and at half a batch.
+            return (state.shuttingDown || running == 0 || free == 1 || free == slot.threshold, waiters)
         }
         if ring { doorbells[slot.queue]?.ring() }
         for waiter in waiters { waiter.resume() }

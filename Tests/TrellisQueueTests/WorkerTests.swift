@@ -38,6 +38,46 @@ struct WorkerTests {
         }
     }
 
+    @Test("a busy worker fills a freed slot from the queue at once, not at the next poll")
+    func freedSlotIsRefilled() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let started = Shared<[String: ContinuousClock.Instant]>([:])
+            let finishedShort = Shared<ContinuousClock.Instant?>(nil)
+            var registry = JobRegistry()
+            registry.register("long") { _ in
+                try await Task.sleep(for: .seconds(3))
+                return .completed
+            }
+            registry.register("short") { _ in
+                try await Task.sleep(for: .milliseconds(200))
+                finishedShort.update { $0 = .now }
+                return .completed
+            }
+            registry.register("late") { _ in
+                started.update { $0["late"] = .now }
+                return .completed
+            }
+            // 10 slots, batch 10: 9 long jobs and 1 short one fill them; "late" (lowest priority) waits. When
+            // the short one ends, one slot is free — fewer than half a batch — and nothing rings LISTEN.
+            var configuration = testWorkerConfiguration(queues: ["default": 10])
+            configuration.pollInterval = .seconds(30)
+            configuration.maintenanceInterval = .seconds(30)
+            _ = try await queue.enqueueBatch(
+                (0..<9).map { _ in NewJob(kind: "long") } + [NewJob(kind: "short"), NewJob(kind: "late", priority: 4)]
+            )
+            try await withWorker(client, registry, configuration) { (_: JobWorker) async throws -> Void in
+                #expect(try await eventually(timeout: .seconds(5), every: .milliseconds(5)) { started.value["late"] != nil })
+                guard let late = started.value["late"], let short = finishedShort.value else {
+                    Issue.record("late did not start")
+                    return
+                }
+                print("freed slot refilled \(late - short) after the short job ended (poll interval 30 s)")
+                #expect(late - short < .seconds(1))
+            }
+        }
+    }
+
     @Test("the LISTEN connection is re-established after it drops")
     func listenerReconnects() async throws {
         try await withFreshQueueDatabase { client in
