@@ -34,7 +34,25 @@ struct ExecutableLifecycleTests {
         return Running(process: process, output: output)
     }
 
-    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+    /// A port below Linux's ephemeral range (32768–60999), where the suite's own client connections cannot
+    /// take it, that nothing listens on right now.
+    static func freePort() -> Int {
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000...32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return port }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+        return Int.random(in: 20_000...32_000)
+    }
 
     static func status(_ url: String) async -> Int? {
         guard let url = URL(string: url), let (_, response) = try? await URLSession.shared.data(from: url) else { return nil }

@@ -33,7 +33,10 @@ struct WorkerTests {
                 let sorted = latencies.sorted()
                 print("wake-up latency (enqueue → handler start, idle worker, poll interval 30 s): \(sorted.map { "\($0)" }.joined(separator: ", ")); median \(sorted[sorted.count / 2])")
                 #expect(sorted.count == 5)
-                #expect(sorted.allSatisfy { $0 < .seconds(1) })
+                // Polling every 30 s cannot explain any of these; the median stays well under a second even
+                // while the whole suite loads both cores (single samples then reach ~1.6 s).
+                #expect(sorted[sorted.count / 2] < .seconds(1))
+                #expect(sorted.allSatisfy { $0 < .seconds(5) })
             }
         }
     }
@@ -46,7 +49,7 @@ struct WorkerTests {
             let finishedShort = Shared<ContinuousClock.Instant?>(nil)
             var registry = JobRegistry()
             registry.register("long") { _ in
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(6))
                 return .completed
             }
             registry.register("short") { _ in
@@ -72,8 +75,9 @@ struct WorkerTests {
                     Issue.record("late did not start")
                     return
                 }
+                // Without the wake-up at the first free slot it waits for the long jobs (~5.8 s).
                 print("freed slot refilled \(late - short) after the short job ended (poll interval 30 s)")
-                #expect(late - short < .seconds(1))
+                #expect(late - short < .seconds(3))
             }
         }
     }
@@ -91,6 +95,9 @@ struct WorkerTests {
             var configuration = testWorkerConfiguration()
             configuration.pollInterval = .seconds(30)
             configuration.maintenanceInterval = .seconds(30)
+            // Rarely, the pool hands the next fetch the connection that was just killed and the call hangs
+            // until the worker's statement deadline; the worker then fetches again.
+            configuration.statementTimeout = .seconds(2)
             try await withWorker(client, registry, configuration) { worker in
                 #expect(try await eventually { worker.isListening })
                 let killed = try await scalar(client, """
@@ -103,7 +110,8 @@ struct WorkerTests {
                 #expect(try await eventually(timeout: .seconds(15)) { worker.listenConnectionCount >= 2 && worker.isListening })
                 let t0 = ContinuousClock.now
                 let id = try await queue.enqueue(NewJob(kind: "ping"))
-                #expect(try await eventually(timeout: .seconds(3), every: .milliseconds(5)) { ran.value.contains(id) })
+                // Well under the 30 s poll interval: the notification woke the worker.
+                #expect(try await eventually(timeout: .seconds(8), every: .milliseconds(5)) { ran.value.contains(id) })
                 print("LISTEN reconnect: job after reconnection started within \(ContinuousClock.now - t0)")
             }
         }
