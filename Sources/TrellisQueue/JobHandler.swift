@@ -44,13 +44,7 @@ public struct JobContext: Sendable {
     public let metadata: Data
     /// The worker's logger with `job_id`, `job_kind` and `attempt` metadata (built when asked for: most jobs
     /// never log).
-    public var logger: Logger {
-        var logger = baseLogger
-        logger[metadataKey: "job_id"] = "\(id)"
-        logger[metadataKey: "job_kind"] = "\(kind)"
-        logger[metadataKey: "attempt"] = "\(attempt)"
-        return logger
-    }
+    public var logger: Logger { baseLogger.forJob(id: id, kind: kind, attempt: Int64(attempt)) }
     let baseLogger: Logger
     let progressReporter: @Sendable (Data) async throws -> Void
 
@@ -101,6 +95,17 @@ public struct JobContext: Sendable {
     /// Stores an `Encodable` progress value on the job.
     public func reportProgress<P: Encodable>(_ progress: P) async throws {
         try await progressReporter(JobJSON.encoder.encode(progress))
+    }
+}
+
+extension Logger {
+    /// This logger with the job's `job_id`, `job_kind` and `attempt` metadata (handlers and the worker log alike).
+    func forJob(id: JobID, kind: String, attempt: Int64) -> Logger {
+        var logger = self
+        logger[metadataKey: "job_id"] = "\(id)"
+        logger[metadataKey: "job_kind"] = "\(kind)"
+        logger[metadataKey: "attempt"] = "\(attempt)"
+        return logger
     }
 }
 

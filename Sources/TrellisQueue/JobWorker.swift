@@ -453,11 +453,7 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func jobLogger(_ job: FetchedJob) -> Logger {
-        var jobLogger = logger
-        jobLogger[metadataKey: "job_id"] = "\(job.id)"
-        jobLogger[metadataKey: "job_kind"] = "\(job.kind)"
-        jobLogger[metadataKey: "attempt"] = "\(job.attempt)"
-        return jobLogger
+        logger.forJob(id: job.id, kind: job.kind, attempt: job.attempt)
     }
 
     private func decide(_ job: FetchedJob, _ race: Race, elapsed: Duration) {
