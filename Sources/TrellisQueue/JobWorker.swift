@@ -209,7 +209,7 @@ public final class JobWorker: Service, Sendable {
 
     private func fetchLoop(queue: String, concurrency: Int) async {
         guard let bell = doorbells[queue] else { return }
-        let threshold = fetchThreshold(concurrency: concurrency)
+        let slot = QueueSlot(queue: queue, concurrency: concurrency, threshold: fetchThreshold(concurrency: concurrency))
         var lastFetch = ContinuousClock.now - Self.fetchCooldown
         var errorDelay = Duration.milliseconds(100)
         while !isShuttingDown && !Task.isCancelled {
@@ -219,7 +219,7 @@ public final class JobWorker: Service, Sendable {
                 await bell.wait(timeout: configuration.pollInterval)
                 continue
             }
-            if free < threshold {
+            if free < slot.threshold {
                 let since = ContinuousClock.now - lastFetch
                 if since < Self.fetchCooldown {
                     await bell.wait(timeout: Self.fetchCooldown - since)
@@ -239,7 +239,7 @@ public final class JobWorker: Service, Sendable {
                 errorDelay = min(errorDelay * 2, .seconds(5))
                 continue
             }
-            start(fetched, queue: queue, concurrency: concurrency, threshold: threshold)
+            start(fetched, in: slot)
             if isShuttingDown {
                 // Claimed while the shutdown began: they start and are released by the grace timer.
                 break
@@ -273,7 +273,7 @@ public final class JobWorker: Service, Sendable {
     /// stop requests (cancel, lost lease, shutdown) arrive through the job's entry in `state.running`, which
     /// holds the task to cancel. Whoever decides a job's outcome first (its handler, the watchdog, a stop)
     /// records it; later results are ignored.
-    private func start(_ fetched: [FetchedJob], queue: String, concurrency: Int, threshold: Int) {
+    private func start(_ fetched: [FetchedJob], in slot: QueueSlot) {
         guard !fetched.isEmpty else { return }
         let now = ContinuousClock.now
         let wakeWatchdog = state.withLock { state -> Bool in
@@ -287,12 +287,11 @@ public final class JobWorker: Service, Sendable {
                     wake = true
                 }
             }
-            state.runningPerQueue[queue, default: 0] += fetched.count
+            state.runningPerQueue[slot.queue, default: 0] += fetched.count
             return wake
         }
         if wakeWatchdog { watchdogBell.ring() }
         for job in fetched {
-            let slot = QueueSlot(queue: queue, concurrency: concurrency, threshold: threshold)
             let task = Task { await self.execute(job, slot: slot) }
             let cancelNow = state.withLock { state -> Bool in
                 guard state.running[job.id]?.job.attempt == job.attempt else { return false }
@@ -303,6 +302,7 @@ public final class JobWorker: Service, Sendable {
         }
     }
 
+    /// What a job's task needs to know of its queue to hand its slot back.
     private struct QueueSlot: Sendable {
         var queue: String
         var concurrency: Int
