@@ -2,12 +2,6 @@ import Foundation
 import TrellisQueue
 import TrellisStore
 
-/// `system.noop`: does nothing and completes — the job the queue benchmark drains (its arguments are not
-/// even decoded, like the no-op handlers of the Python queues it is compared with).
-public enum NoopJob {
-    public static let kind = "system.noop"
-}
-
 /// `system.probe`: optionally works for `sleepMs`, then records that it ran. Operators enqueue one to
 /// check the pipeline end to end; the crash test and the queue benchmark count runs per job with it.
 public struct ProbeJob: Sendable {
