@@ -3,7 +3,8 @@
 --
 -- PostgreSQL evaluates every CHECK constraint of a table on every UPDATE, whichever columns the UPDATE sets. The
 -- worker updates each job twice (claimed, then completed) and neither statement touches queue, kind, args or
--- errors; re-checking them was ~15 % of the database's time while draining jobs. The same rules now live in a
+-- errors; re-checking them was ~11 % of the claiming backend's CPU samples while draining jobs (perf), and
+-- drains ran 21–23k jobs/s before this migration, 26k/s after. The same rules now live in a
 -- trigger that fires on INSERT and on an UPDATE that sets one of those columns, raising the same SQLSTATE
 -- (23514) and constraint name as before. The cheap integer checks and the state-machine invariants (a running
 -- job has a lease; finalized ⇔ finalized_at) stay CHECK constraints: the worker's updates are what they guard.

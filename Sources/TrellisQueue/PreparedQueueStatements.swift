@@ -2,12 +2,13 @@ import Foundation
 import PostgresNIO
 
 /// The fetch, run for every batch of jobs, as a server-side prepared statement: each connection parses it
-/// once, and PostgreSQL switches to a generic plan after five executions (planning a fetch of 500 jobs took
-/// ~2 ms of its ~12). Its plan holds up whatever the statistics say: the candidates come from bounded,
-/// ordered index scans and the claim joins at most `5 × limit` of them. `completeMany` and `renewLeases` stay
-/// unnamed statements in `QueueSQL`, planned for their actual arrays: the generic plan seen for their
-/// `unnest` of ids, made while the statistics saw no running job, joined every running job against every id.
-/// Same conventions as `QueueSQL`.
+/// once, and after five executions PostgreSQL may reuse a generic plan instead of planning again (planning a
+/// fetch of 500 jobs took ~2 ms of its ~12; in one measured drain a third of the fetches reused the plan, and
+/// drains were ~7 % faster than with a plan made for every call). With statistics taken while the table was
+/// empty, the generic and the custom plan of the fetch both still claimed 500 of 100,000 jobs in ~15 ms.
+/// `completeMany` and `renewLeases` stay unnamed statements in `QueueSQL`, planned for their actual arrays:
+/// the generic plan seen for their `unnest` of ids, made while the statistics saw no running job, joined
+/// every running job against every id. Same conventions as `QueueSQL`.
 enum PreparedQueueStatements {
     /// `fetchAvailable`: claims up to `limit` available jobs of one queue in one statement, unless the queue
     /// is paused. Order: effective priority, then the job's rank within its agency, then run time — so
