@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "TrellisTestSupport",
             dependencies: [
-                "TrellisStore", "TrellisBootstrap",
+                "TrellisStore", "TrellisBootstrap", "TrellisQueue",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

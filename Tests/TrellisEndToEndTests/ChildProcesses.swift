@@ -144,18 +144,6 @@ func withChildren<T: Sendable>(_ body: (Children) async throws -> T) async throw
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(
-    timeout: Duration, every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
-) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: interval)
-    }
-    return try await condition()
-}
-
 extension PostgresClient {
     /// The single integer a counting query returns.
     func count(_ query: PostgresQuery) async throws -> Int {

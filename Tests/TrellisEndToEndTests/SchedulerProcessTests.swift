@@ -63,7 +63,7 @@ extension EndToEndTests {
                     }
                     return nil
                 }
-                let led = try await eventually(timeout: .seconds(60)) { try await leaderPID() != nil }
+                let led = try await eventually(timeout: .seconds(60), every: .milliseconds(50)) { try await leaderPID() != nil }
                 try #require(led, "no scheduler took the lead")
                 // Let the leader see every schedule once at the starting time (its cursors start there).
                 try await Task.sleep(for: .seconds(2))

@@ -56,7 +56,7 @@ extension EndToEndTests {
                 // A lease of 2 s: the killed worker's jobs come back within seconds.
                 let environment = workerEnvironment(database, queues: "default=10", lease: 2)
                 let first = try children.start("worker-1", executable: "trellis-worker", environment: environment)
-                let ranEnough = try await eventually(timeout: .seconds(90)) {
+                let ranEnough = try await eventually(timeout: .seconds(90), every: .milliseconds(50)) {
                     try await database.owner.count("SELECT count(*) FROM trellis_probe_runs") >= total / 5
                 }
                 try #require(ranEnough, "the first worker did not run \(total / 5) jobs")
@@ -173,7 +173,7 @@ extension EndToEndTests {
                 _ = try children.start(
                     "worker-2", executable: "trellis-worker",
                     environment: workerEnvironment(database, queues: "default=6", lease: 10, grace: grace))
-                let allDone = try await eventually(timeout: .seconds(60)) {
+                let allDone = try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
                     try await countJobs(database, state: "completed") == ids.count
                 }
                 #expect(allDone, "released and pending jobs complete on the next worker")

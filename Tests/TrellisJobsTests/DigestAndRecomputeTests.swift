@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import TrellisTestSupport
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -93,8 +94,8 @@ struct RecomputeTests {
 
             let sequencesBefore = try await h.count("SELECT coalesce(sum(ical_sequence), 0)::int8 FROM plan_tasks WHERE plan_id = \(plan)")
             let registry = PlatformJobs.registry(database: h.database)
-            let done = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: ["default": 2]), logger: h.logger) {
-                try await eventually {
+            let done = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: ["default": 2]), logger: h.logger) { _ in
+                try await eventually(timeout: .seconds(20), every: .milliseconds(50)) {
                     try await h.count("SELECT count(*) FROM trellis_jobs WHERE kind = 'plan.recompute' AND state = 'completed'") == 1
                 }
             }

@@ -87,16 +87,6 @@ struct JobsHarness: Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: interval)
-    }
-    return try await condition()
-}
-
 /// A worker tuned for tests: quick polling and short backoffs.
 func testWorkerConfiguration(queues: [String: Int]) -> JobWorker.Configuration {
     JobWorker.Configuration(
@@ -107,23 +97,3 @@ func testWorkerConfiguration(queues: [String: Int]) -> JobWorker.Configuration {
         retention: nil, statementTimeout: .seconds(10))
 }
 
-/// Runs a real worker for the duration of `body`, then shuts it down and waits for it.
-func withWorker<T: Sendable>(
-    _ client: PostgresClient, _ registry: JobRegistry, _ configuration: JobWorker.Configuration, logger: Logger,
-    _ body: () async throws -> T
-) async throws -> T {
-    let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await worker.run() }
-        do {
-            let result = try await body()
-            worker.requestShutdown()
-            try await group.waitForAll()
-            return result
-        } catch {
-            worker.requestShutdown()
-            try? await group.waitForAll()
-            throw error
-        }
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import TrellisTestSupport
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -124,8 +125,8 @@ struct ReminderScanTests {
             _ = try await h.clientWithPlan()
             let id = try await h.queue.enqueue(NewJob(kind: RemindersScanJob.kind, agencyID: nil))
             let registry = PlatformJobs.registry(database: h.database)
-            let done = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: ["default": 2]), logger: h.logger) {
-                try await eventually { try await h.queue.job(id)?.state == .completed }
+            let done = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: ["default": 2]), logger: h.logger) { _ in
+                try await eventually(timeout: .seconds(20), every: .milliseconds(50)) { try await h.queue.job(id)?.state == .completed }
             }
             #expect(done)
             let schedules = try PlatformJobs.schedules().map(\.name)

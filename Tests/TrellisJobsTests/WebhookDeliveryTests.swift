@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+import TrellisTestSupport
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -53,8 +54,8 @@ struct WebhookDeliveryTests {
                 let jobID = try #require(ping.json["jobId"] as? Int)
 
                 let registry = PlatformJobs.registry(database: h.database, httpClient: HTTPClient.shared)
-                let completed = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 2]), logger: h.logger) {
-                    try await eventually { try await h.queue.job(JobID(jobID))?.state == .completed }
+                let completed = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 2]), logger: h.logger) { _ in
+                    try await eventually(timeout: .seconds(20), every: .milliseconds(50)) { try await h.queue.job(JobID(jobID))?.state == .completed }
                 }
                 #expect(completed, "the delivery job completed")
                 let job = try #require(try await h.queue.job(JobID(jobID)))
@@ -105,8 +106,8 @@ struct WebhookDeliveryTests {
             let jobID = try #require(try await h.call(.post, "/v1/webhooks/\(webhookID)/test").json["jobId"] as? Int)
             #expect(try await h.call(.delete, "/v1/webhooks/\(webhookID)").status == 204)
             let registry = PlatformJobs.registry(database: h.database)
-            let cancelled = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 1]), logger: h.logger) {
-                try await eventually { try await h.queue.job(JobID(jobID))?.state == .cancelled }
+            let cancelled = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 1]), logger: h.logger) { _ in
+                try await eventually(timeout: .seconds(20), every: .milliseconds(50)) { try await h.queue.job(JobID(jobID))?.state == .cancelled }
             }
             #expect(cancelled)
         }

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import ServiceLifecycle
 import Testing
+import TrellisTestSupport
 
 @testable import TrellisQueue
 

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import TrellisTestSupport
 
 @testable import TrellisQueue
 
@@ -201,7 +202,7 @@ struct EnqueueFetchTests {
                 ran.update { $0.append(context.id) }
                 return .completed
             }
-            try await withWorker(client, registry, testWorkerConfiguration(queues: ["mail": 2, "other": 2])) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(queues: ["mail": 2, "other": 2]), logger: testLogger) { _ in
                 #expect(try await eventually { ran.value.contains(otherQueue) })
                 try await Task.sleep(for: .milliseconds(400))
                 #expect(try await jobState(queue, id) == .available)

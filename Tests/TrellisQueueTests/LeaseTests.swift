@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import TrellisTestSupport
 
 @testable import TrellisQueue
 
@@ -51,7 +52,7 @@ struct LeaseTests {
                 return .completed
             }
             let t0 = ContinuousClock.now
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let done = try await eventually { try await jobState(queue, id) == .completed }
                 #expect(done)
             }
@@ -77,7 +78,7 @@ struct LeaseTests {
                 do { try await Task.sleep(for: .seconds(30)) } catch { cancelled.update { $0 = true }; throw error }
                 return .completed
             }
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "hang"))
                 #expect(try await eventually { started.value })
                 // Someone else takes the job over (as a rescuer would after expiry).

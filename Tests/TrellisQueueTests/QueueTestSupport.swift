@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 import Testing
+import TrellisTestSupport
 
 @testable import TrellisQueue
 
@@ -15,19 +16,6 @@ final class Shared<Value: Sendable>: Sendable {
     var value: Value { box.withLock { $0 } }
     @discardableResult
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { box.withLock { body(&$0) } }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(
-    timeout: Duration = .seconds(5), every interval: Duration = .milliseconds(20),
-    _ condition: () async throws -> Bool
-) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: interval)
-    }
-    return try await condition()
 }
 
 /// A worker configured for fast tests.
@@ -48,27 +36,6 @@ func testWorkerConfiguration(
         retention: nil,
         statementTimeout: .seconds(5)
     )
-}
-
-/// Runs a worker for the duration of `body`, then shuts it down gracefully and waits for it.
-func withWorker<T>(
-    _ client: PostgresClient, _ registry: JobRegistry, _ configuration: JobWorker.Configuration,
-    _ body: (JobWorker) async throws -> T
-) async throws -> T {
-    let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: testLogger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await worker.run() }
-        do {
-            let result = try await body(worker)
-            worker.requestShutdown()
-            try await group.waitForAll()
-            return result
-        } catch {
-            worker.requestShutdown()
-            try? await group.waitForAll()
-            throw error
-        }
-    }
 }
 
 func jobState(_ queue: JobQueue, _ id: JobID) async throws -> JobState? {

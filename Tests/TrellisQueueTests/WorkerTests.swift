@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Testing
+import TrellisTestSupport
 
 @testable import TrellisQueue
 
@@ -19,7 +20,7 @@ struct WorkerTests {
             var configuration = testWorkerConfiguration()
             configuration.pollInterval = .seconds(30)  // polling cannot explain a fast start
             configuration.maintenanceInterval = .seconds(30)
-            try await withWorker(client, registry, configuration) { worker in
+            try await withWorker(client, registry, configuration, logger: testLogger) { worker in
                 #expect(try await eventually { worker.isListening })
                 try await Task.sleep(for: .milliseconds(300))  // let the worker go idle
                 var latencies: [Duration] = []
@@ -69,7 +70,7 @@ struct WorkerTests {
             _ = try await queue.enqueueBatch(
                 (0..<9).map { _ in NewJob(kind: "long") } + [NewJob(kind: "short"), NewJob(kind: "late", priority: 4)]
             )
-            try await withWorker(client, registry, configuration) { (_: JobWorker) async throws -> Void in
+            try await withWorker(client, registry, configuration, logger: testLogger) { (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: .seconds(5), every: .milliseconds(5)) { started.value["late"] != nil })
                 guard let late = started.value["late"], let short = finishedShort.value else {
                     Issue.record("late did not start")
@@ -98,7 +99,7 @@ struct WorkerTests {
             // Rarely, the pool hands the next fetch the connection that was just killed and the call hangs
             // until the worker's statement deadline; the worker then fetches again.
             configuration.statementTimeout = .seconds(2)
-            try await withWorker(client, registry, configuration) { worker in
+            try await withWorker(client, registry, configuration, logger: testLogger) { worker in
                 #expect(try await eventually { worker.isListening })
                 let killed = try await scalar(client, """
                     SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -128,7 +129,7 @@ struct WorkerTests {
                 struct Flaky: Error, CustomStringConvertible { var attempt: Int; var description: String { "boom on attempt \(attempt)" } }
                 throw Flaky(attempt: context.attempt)
             }
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "flaky", maxAttempts: 3))
                 #expect(try await eventually { try await jobState(queue, id) == .discarded })
                 let job = try #require(try await queue.job(id))
@@ -162,7 +163,7 @@ struct WorkerTests {
     func unknownKind() async throws {
         try await withFreshQueueDatabase { client in
             let queue = JobQueue(client: client, logger: testLogger)
-            try await withWorker(client, JobRegistry(), testWorkerConfiguration()) { _ in
+            try await withWorker(client, JobRegistry(), testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "no-such-kind", maxAttempts: 10))
                 #expect(try await eventually { try await jobState(queue, id) == .discarded })
                 let job = try #require(try await queue.job(id))
@@ -196,7 +197,7 @@ struct WorkerTests {
             registry.register("typed", arguments: Greeting.self) { args, _ in
                 args.name == "Ada" ? .completed : .discard(reason: "wrong name")
             }
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let giveUp = try await queue.enqueue(NewJob(kind: "give-up"))
                 let cancel = try await queue.enqueue(NewJob(kind: "self-cancel"))
                 let retry = try await queue.enqueue(NewJob(kind: "retry-later"))
@@ -236,7 +237,7 @@ struct WorkerTests {
                 let run = runs.update { $0 += 1; return $0 }
                 return run < 3 ? .snooze(.milliseconds(50)) : .completed
             }
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "waiter", maxAttempts: 1))
                 #expect(try await eventually { try await jobState(queue, id) == .completed })
                 let job = try #require(try await queue.job(id))
@@ -263,7 +264,7 @@ struct WorkerTests {
                 current.update { $0 -= 1 }
                 return .completed
             }
-            try await withWorker(client, registry, testWorkerConfiguration(queues: ["narrow": 2, "wide": 5])) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(queues: ["narrow": 2, "wide": 5]), logger: testLogger) { _ in
                 let narrow = try await queue.enqueueBatch((0..<8).map { _ in NewJob(kind: "busy", queue: "narrow") })
                 #expect(try await eventually {
                     try await scalar(client, "SELECT count(*) FROM trellis_jobs WHERE state = 'completed'") == Int64(narrow.count)
@@ -296,7 +297,7 @@ struct WorkerTests {
             #expect(try await queue.cancel(pending) == .alreadyFinalized(.cancelled))
             #expect(try await queue.cancel(999_999) == .notFound)
 
-            try await withWorker(client, registry, testWorkerConfiguration()) { _ in
+            try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "long"))
                 #expect(try await eventually { running.value })
                 let requestedAt = ContinuousClock.now
@@ -332,7 +333,7 @@ struct WorkerTests {
             let long = try await queue.enqueue(NewJob(kind: "forever"))
             let brief = try await queue.enqueue(NewJob(kind: "brief"))
             let t0 = ContinuousClock.now
-            try await withWorker(client, registry, configuration) { _ in
+            try await withWorker(client, registry, configuration, logger: testLogger) { _ in
                 let bothStarted = try await eventually { started.value == 2 }
                 #expect(bothStarted)
             }

@@ -1,0 +1,24 @@
+import Logging
+import PostgresNIO
+import TrellisQueue
+
+/// Runs a real `JobWorker` for the duration of `body`, then shuts it down gracefully and waits for it.
+public func withWorker<T: Sendable>(
+    _ client: PostgresClient, _ registry: JobRegistry, _ configuration: JobWorker.Configuration, logger: Logger,
+    _ body: (JobWorker) async throws -> T
+) async throws -> T {
+    let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await worker.run() }
+        do {
+            let result = try await body(worker)
+            worker.requestShutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            worker.requestShutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
+}
