@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster in a folder: `local-postgres.sh start DIR PORT`, `local-postgres.sh stop DIR`.
+# A PostgreSQL cluster in a folder: `local-postgres.sh start DIR PORT [durable|throwaway]`, `local-postgres.sh stop DIR`.
+# durable (the default) keeps PostgreSQL's own settings: fsync, full page writes, synchronous commit, so the data
+# survives a power cut. throwaway turns those off, for test and benchmark clusters whose data nobody keeps.
 # Installs Debian's postgresql package if the server binaries are missing. initdb refuses to run as
 # root, so as root the cluster belongs to the `postgres` system user.
 set -euo pipefail
@@ -30,6 +32,12 @@ as_owner() {
 case "$cmd" in
 start)
     port=${3:?port}
+    mode=${4:-durable}
+    case "$mode" in
+    durable) durability="" ;;
+    throwaway) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+    *) echo "mode must be durable or throwaway, not $mode" >&2; exit 2 ;;
+    esac
     if [ "$(id -u)" = 0 ]; then
         # The cluster belongs to `postgres`, which must be able to reach it: a checkout under a private
         # home (/root is 0700) gets traverse-only permission on the way, and says so.
@@ -52,7 +60,7 @@ start)
         exit 0
     fi
     as_owner "$pgbin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB $durability" \
         start >/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     ;;
 stop)

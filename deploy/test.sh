@@ -27,8 +27,8 @@ venv=.build/test-readers-venv
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/readers/requirements.txt
 export TRELLIS_PYTHON="$PWD/$venv/bin/python"
 
-echo "▸ throwaway PostgreSQL on 127.0.0.1:$port"
-deploy/local-postgres.sh start "$cluster" "$port"
+echo "▸ throwaway PostgreSQL on 127.0.0.1:$port (fsync, full page writes and synchronous commit off: nothing here is kept)"
+deploy/local-postgres.sh start "$cluster" "$port" throwaway
 export TRELLIS_TEST_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 
 echo "▸ building"

@@ -49,8 +49,12 @@ public struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// The services' database client; first refuses a role that row-level security would not bind
+    /// (superuser, BYPASSRLS, table owner): see `DatabaseRoleGuard`.
     public func makeClient(logger: Logger) throws -> PostgresClient {
         let size = try setting(poolSize, env: "DB_POOL_SIZE", default: 10)
-        return PostgresClient(configuration: try connectionSettings().clientConfiguration(maximumConnections: size), backgroundLogger: logger)
+        let settings = try connectionSettings()
+        try DatabaseRoleGuard.enforce(conninfo: settings.conninfo + " connect_timeout=5", logger: logger)
+        return PostgresClient(configuration: settings.clientConfiguration(maximumConnections: size), backgroundLogger: logger)
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import TrellisJobs
 import TrellisQueue
 import TrellisStore
 
@@ -15,10 +16,15 @@ public struct APIDependencies: Sendable {
     public var queue: JobQueue
     /// Plans with more tasks than this are exported by the worker, not in the request.
     public var directExportLimit: Int
+    public var limits: APILimits
+    public var security: SecuritySettings
+    /// Bcrypt runs here, on threads of its own.
+    public var passwordHasher: PasswordHasher
 
     public init(
         database: TenantDatabase, migrations: [Migration], openAPIDocument: String, metrics: PrometheusCollectorRegistry?,
-        queue: JobQueue? = nil, directExportLimit: Int = 5_000
+        queue: JobQueue? = nil, directExportLimit: Int = 5_000, limits: APILimits = .init(), security: SecuritySettings = .init(),
+        passwordHasher: PasswordHasher? = nil
     ) {
         self.database = database
         self.migrations = migrations
@@ -26,11 +32,52 @@ public struct APIDependencies: Sendable {
         self.metrics = metrics
         self.queue = queue ?? JobQueue(client: database.client, logger: database.logger)
         self.directExportLimit = directExportLimit
+        self.limits = limits
+        self.security = security
+        self.passwordHasher = passwordHasher ?? PasswordHasher()
     }
 
     /// The contract shipped in `docs/openapi.yaml`.
     public static func loadOpenAPIDocument() throws -> String {
         try String(contentsOf: ProjectFiles.docsDirectory.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+    }
+}
+
+/// What the server says about itself to the outside: cookies, links, the metrics endpoint, webhook targets.
+public struct SecuritySettings: Sendable {
+    /// The session cookie is `Secure` unless the operator runs plain-http local development.
+    public var secureCookies = true
+    /// The URL people and calendar apps reach the server at; links the server writes start with it.
+    public var publicBaseURL = "http://127.0.0.1:8080"
+    /// `/metrics` answers only with `Authorization: Bearer <metricsToken>`; nil: not served on this port.
+    public var metricsToken: String?
+    /// Where webhooks may point (https only, no internal addresses, unless a local-development operator allows it).
+    public var outbound = OutboundPolicy()
+
+    public init() {}
+
+    /// Local development on loopback: plain http cookies and webhooks to this machine.
+    public static var localDevelopment: SecuritySettings {
+        var settings = SecuritySettings()
+        settings.secureCookies = false
+        settings.outbound = .localDevelopment
+        return settings
+    }
+}
+
+/// Rate limiters of one API process, built from its `APILimits`.
+final class Limiters: Sendable {
+    let signInByAddress: RateLimiter
+    let signInByAccount: RateLimiter
+    let signInBackoff = SignInBackoff()
+    let perCredential: RateLimiter
+    let webhookTests: RateLimiter
+
+    init(_ limits: APILimits) {
+        signInByAddress = RateLimiter(capacity: limits.signInsPerMinute, per: .seconds(60))
+        signInByAccount = RateLimiter(capacity: limits.signInsPerMinute, per: .seconds(60))
+        perCredential = RateLimiter(capacity: limits.requestsPerMinutePerCredential, per: .seconds(60))
+        webhookTests = RateLimiter(capacity: limits.webhookTestsPerMinute, per: .seconds(60))
     }
 }
 
@@ -40,35 +87,54 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     let logger = dependencies.database.logger
     let database = dependencies.database
     router.add(middleware: RequestLogAndProblemMiddleware())
+    let routeTable = RouteTable()
+    router.add(middleware: RequestGuardMiddleware(routes: routeTable))
     if dependencies.metrics != nil { router.add(middleware: MetricsMiddleware()) }
-    router.add(middleware: AuthenticationMiddleware(database: database, credentials: CredentialStore(logger: logger)))
+    let limiters = Limiters(dependencies.limits)
+    router.add(middleware: AuthenticationMiddleware(database: database, credentials: CredentialStore(logger: logger), limiter: limiters.perCredential))
     OperationsRoutes(
         database: database, migrations: dependencies.migrations, openAPIDocument: dependencies.openAPIDocument,
-        metrics: dependencies.metrics, queue: dependencies.queue
+        metrics: dependencies.metrics, metricsToken: dependencies.security.metricsToken, queue: dependencies.queue
     ).register(on: router)
-    AccountRoutes(database: database, credentials: CredentialStore(logger: logger), people: PeopleStore(logger: logger)).register(on: router)
+    AccountRoutes(
+        database: database, credentials: CredentialStore(logger: logger), people: PeopleStore(logger: logger),
+        hasher: dependencies.passwordHasher, limiters: limiters, secureCookies: dependencies.security.secureCookies
+    ).register(on: router)
     ClientRoutes(database: database, store: ClientStore(logger: logger)).register(on: router)
-    PeopleRoutes(database: database, store: PeopleStore(logger: logger)).register(on: router)
+    PeopleRoutes(
+        database: database, store: PeopleStore(logger: logger), credentials: CredentialStore(logger: logger), hasher: dependencies.passwordHasher
+    ).register(on: router)
     RoleRoutes(database: database, store: RoleStore(logger: logger)).register(on: router)
     AssignmentRoutes(database: database, store: AssignmentStore(logger: logger)).register(on: router)
-    PlanRoutes(database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger)).register(on: router)
+    PlanRoutes(
+        database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger),
+        maxTasksPerPlan: dependencies.limits.maxTasksPerPlan
+    ).register(on: router)
     ExportRoutes(
         database: database, plans: PlanStore(logger: logger), exports: ExportStore(logger: logger), queue: dependencies.queue,
-        directLimit: dependencies.directExportLimit
+        directLimit: dependencies.directExportLimit, limits: dependencies.limits, publicBaseURL: dependencies.security.publicBaseURL
     ).register(on: router)
-    WebhookRoutes(database: database, store: WebhookStore(logger: logger), queue: dependencies.queue).register(on: router)
+    WebhookRoutes(
+        database: database, store: WebhookStore(logger: logger), queue: dependencies.queue, outbound: dependencies.security.outbound,
+        testLimiter: limiters.webhookTests
+    ).register(on: router)
     NotificationRoutes(database: database, store: NotificationStore(logger: logger)).register(on: router)
     JobRoutes(database: database, store: AgencyJobStore(logger: logger), queue: dependencies.queue).register(on: router)
+    routeTable.fill(from: router.routes)
     return router
 }
 
 /// The API application. The database client is a service of the same group, so it runs first and
 /// shuts down last.
+/// `idleTimeout` closes keep-alive connections that send nothing, so neither they nor a half-sent request
+/// can hold a shutdown.
 public func buildApplication(
-    _ dependencies: APIDependencies, host: String, port: Int, services: [any Service], logger: Logger
+    _ dependencies: APIDependencies, host: String, port: Int, services: [any Service], logger: Logger,
+    idleTimeout: Duration = .seconds(30)
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies),
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000))),
         configuration: .init(address: .hostname(host, port: port), serverName: "trellis"),
         services: services,
         logger: logger)

@@ -1,12 +1,11 @@
-import AsyncHTTPClient
 import Foundation
 import TrellisQueue
 import TrellisStore
 
 /// Every job kind of the platform, registered for the worker.
 public enum PlatformJobs {
-    /// `httpClient` posts webhooks; the process-wide shared client by default (tests may pass their own).
-    public static func registry(database: TenantDatabase, httpClient: HTTPClient = .shared) -> JobRegistry {
+    /// `outbound` says where webhooks may go: public https hosts only, unless an operator allows local development.
+    public static func registry(database: TenantDatabase, outbound: OutboundPolicy = OutboundPolicy()) -> JobRegistry {
         var registry = JobRegistry()
         let export = ExportBundleJob(database: database)
         registry.register(ExportBundleJob.kind, arguments: ExportBundleJob.Arguments.self, timeout: .seconds(600)) { args, context in
@@ -18,7 +17,7 @@ public enum PlatformJobs {
         registry.register(ProbeJob.kind, arguments: ProbeJob.Arguments.self) { args, context in try await probe.run(args, context) }
         registry.register(NoopJob.kind) { _ in .completed }
 
-        let deliver = WebhookDeliverJob(database: database, httpClient: httpClient)
+        let deliver = WebhookDeliverJob(database: database, outbound: outbound)
         registry.register(WebhookDeliverJob.kind, arguments: WebhookDeliverJob.Arguments.self, timeout: .seconds(30)) { args, context in
             try await deliver.run(args, context)
         }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Logging
 import NIOCore
 import TrellisDomain
 import TrellisQueue
@@ -37,11 +38,11 @@ public struct WebhookDeliverJob: Sendable {
     }
 
     let database: TenantDatabase
-    let httpClient: HTTPClient
+    let outbound: OutboundPolicy
 
-    public init(database: TenantDatabase, httpClient: HTTPClient) {
+    public init(database: TenantDatabase, outbound: OutboundPolicy) {
         self.database = database
-        self.httpClient = httpClient
+        self.outbound = outbound
     }
 
     /// Hex HMAC-SHA256 of `"<timestamp>.<body>"` with the webhook secret.
@@ -68,23 +69,22 @@ public struct WebhookDeliverJob: Sendable {
         request.headers.add(name: "Trellis-Event", value: arguments.event)
         request.headers.add(name: "Trellis-Delivery", value: arguments.deliveryId.lowercasedString)
         request.headers.add(name: "Trellis-Timestamp", value: "\(timestamp)")
-        request.headers.add(name: "Trellis-Signature", value: WebhookSignature.header(
-            timestamp: timestamp, hexDigest: Self.signature(secret: target.secret, timestamp: timestamp, body: arguments.body)))
+        // During a rotation's grace period both secrets sign, so receivers can switch at their pace.
+        let digests = target.secrets.map { Self.signature(secret: $0, timestamp: timestamp, body: arguments.body) }
+        request.headers.add(name: "Trellis-Signature", value: WebhookSignature.header(timestamp: timestamp, hexDigests: digests))
         request.body = .bytes(ByteBuffer(string: arguments.body))
 
         let started = ContinuousClock.now
         var status: Int?
         var failure: String?
         do {
-            let response = try await httpClient.execute(request, timeout: Self.requestTimeout, logger: context.logger)
-            status = Int(response.status.code)
-            let answer = try? await response.body.collect(upTo: Self.maxResponseBytes)
-            if !(200..<300).contains(Int(response.status.code)) {
-                let snippet = answer.map { String(buffer: $0).prefix(200) } ?? ""
-                failure = "HTTP \(response.status.code)\(snippet.isEmpty ? "" : ": \(snippet)")"
-            }
+            status = try await send(request, to: target.url, logger: context.logger)
+            if let status, !(200..<300).contains(status) { failure = "HTTP \(status)" }
+        } catch let refused as OutboundPolicy.Refused {
+            failure = refused.errorClass
         } catch {
-            failure = "\(error)"
+            // The class of the failure only: the text of a connection error would tell a tenant about the network.
+            failure = Self.errorClass(error)
         }
         let elapsed = ContinuousClock.now - started
         let durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -94,11 +94,44 @@ public struct WebhookDeliverJob: Sendable {
             succeeded: failure == nil)
         try await database.withTenant(agency) { try await store.recordAttempt(agency: agency, attempt, on: $0) }
         if let failure {
+            if failure == "internal_address" || failure == "scheme" {
+                return .discard(reason: "the webhook's address is not allowed (\(failure))")
+            }
             context.logger.warning("webhook delivery failed", metadata: [
                 "webhook": "\(arguments.webhookId)", "delivery": "\(arguments.deliveryId)", "attempt": "\(context.attempt)", "error": "\(failure)",
             ])
             throw DeliveryFailed(description: failure)
         }
         return .completed
+    }
+
+    /// One POST to the checked address: the host is resolved and vetted first, and the client connects to that
+    /// address (TLS still verifies the host name); redirects are never followed; the answer is not kept.
+    func send(_ request: HTTPClientRequest, to rawURL: String, logger: Logger) async throws -> Int {
+        if let refused = outbound.check(url: rawURL) { throw refused }
+        guard let host = URL(string: rawURL)?.host else { throw OutboundPolicy.Refused(errorClass: "invalid_url", description: "no host") }
+        let address = try await outbound.resolve(host: host)
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.requestTimeout))
+        if IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) == nil { configuration.dnsOverride = [host: address] }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let response = try await client.execute(request, timeout: Self.requestTimeout, logger: logger)
+            _ = try? await response.body.collect(upTo: Self.maxResponseBytes)
+            try await client.shutdown()
+            return Int(response.status.code)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    static func errorClass(_ error: any Error) -> String {
+        let text = String(describing: error).lowercased()
+        if text.contains("timeout") || text.contains("timedout") || text.contains("deadline") { return "timeout" }
+        if text.contains("refused") { return "connection_refused" }
+        if text.contains("ssl") || text.contains("tls") || text.contains("certificate") || text.contains("handshake") { return "tls" }
+        if text.contains("dns") || text.contains("resolve") || text.contains("lookup") { return "unresolvable" }
+        if text.contains("redirect") { return "redirect_not_followed" }
+        return "connection_failed"
     }
 }

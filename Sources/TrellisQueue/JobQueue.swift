@@ -121,7 +121,15 @@ public struct JobQueue: Sendable {
     /// at its next lease renewal, and the job ends cancelled).
     @discardableResult
     public func cancel(_ id: JobID) async throws -> CancelResult {
-        let rows = try await client.query(QueueSQL.cancelJob(id: id), logger: logger)
+        try await Self.cancelResult(try await client.query(QueueSQL.cancelJob(id: id), logger: logger))
+    }
+
+    /// The same, on the caller's transaction (the API's role sees only its agency's jobs there).
+    public func cancel(_ id: JobID, on connection: PostgresConnection) async throws -> CancelResult {
+        try await Self.cancelResult(try await connection.query(QueueSQL.cancelJob(id: id), logger: logger))
+    }
+
+    static func cancelResult(_ rows: PostgresRowSequence) async throws -> CancelResult {
         for try await state in rows.decode(String.self) {
             switch JobState(rawValue: state) {
             case .scheduled?, .available?, .retryable?: return .cancelled
@@ -138,6 +146,13 @@ public struct JobQueue: Sendable {
     @discardableResult
     public func retry(_ id: JobID) async throws -> Bool {
         let rows = try await client.query(QueueSQL.retryJob(id: id), logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// The same, on the caller's transaction.
+    public func retry(_ id: JobID, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(QueueSQL.retryJob(id: id), logger: logger)
         for try await _ in rows { return true }
         return false
     }

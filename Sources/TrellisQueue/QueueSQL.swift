@@ -341,14 +341,14 @@ enum QueueSQL {
     }
 
     /// `countsByQueueAndState`: queue depth per state (for gauges and the API).
+    /// Through a security-definer function (migration 0008): the API's role reads counts, not other agencies' jobs.
     static let countsByQueueAndState: PostgresQuery = """
-        SELECT queue, state::text, count(*) FROM trellis_jobs GROUP BY queue, state ORDER BY queue, state
+        SELECT queue, state, jobs FROM trellis_queue_depths()
         """
 
     /// `oldestAvailableAge`: per queue, seconds since the oldest available job became due.
     static let oldestAvailableAge: PostgresQuery = """
-        SELECT queue, extract(epoch FROM now() - min(run_at))::float8
-          FROM trellis_jobs WHERE state = 'available' GROUP BY queue ORDER BY queue
+        SELECT queue, age_seconds FROM trellis_queue_oldest_available()
         """
 
     // MARK: Cron

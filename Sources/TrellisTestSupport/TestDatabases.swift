@@ -12,6 +12,9 @@ public actor TestDatabases {
 
     public static let appRole = "trellis_app"
     public static let appPassword = "trellis_app"
+    /// The API's own role: the tenant tables, and of the queue only its agency's jobs.
+    public static let apiRole = "trellis_api"
+    public static let apiPassword = "trellis_api"
 
     private var template: Task<String, any Error>?
     private var counter = 0
@@ -48,6 +51,7 @@ public actor TestDatabases {
             try await runBlocking {
                 let connection = try LibPQConnection(conninfo: admin.conninfo)
                 try connection.execute("ALTER ROLE \(Self.appRole) WITH LOGIN PASSWORD \(LibPQConnection.literal(Self.appPassword))")
+                try connection.execute("ALTER ROLE \(Self.apiRole) WITH LOGIN PASSWORD \(LibPQConnection.literal(Self.apiPassword))")
             }
             return name
         }
@@ -79,17 +83,21 @@ public actor TestDatabases {
 }
 
 /// One suite's database: `owner` connects as the superuser that owns the tables (past row-level
-/// security, for setup and for checking what really is stored); `app` connects as the application's
-/// role, exactly as the API and the worker do.
+/// security, for setup and for checking what really is stored); `app` connects as the worker's role
+/// (`trellis_app`: tenant tables and the whole queue); `api` as the API's (`trellis_api`).
 public struct TestDatabase: Sendable {
     public let name: String
     public let ownerSettings: ConnectionSettings
     public let appSettings: ConnectionSettings
+    public let apiSettings: ConnectionSettings
     public let owner: PostgresClient
     public let app: PostgresClient
+    public let api: PostgresClient
     public let logger: Logger
 
     public var tenantDatabase: TenantDatabase { TenantDatabase(client: app, logger: logger) }
+    /// What the API runs on.
+    public var apiDatabase: TenantDatabase { TenantDatabase(client: api, logger: logger) }
 }
 
 /// Runs `body` against a fresh database with both clients running, then drops the database.
@@ -104,10 +112,15 @@ public func withTestDatabase<T: Sendable>(
     let appSettings = ownerSettings.with(user: TestDatabases.appRole, password: TestDatabases.appPassword)
     let owner = PostgresClient(configuration: ownerSettings.clientConfiguration(maximumConnections: 12), backgroundLogger: logger)
     let app = PostgresClient(configuration: appSettings.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
-    let database = TestDatabase(name: name, ownerSettings: ownerSettings, appSettings: appSettings, owner: owner, app: app, logger: logger)
+    let apiSettings = ownerSettings.with(user: TestDatabases.apiRole, password: TestDatabases.apiPassword)
+    let api = PostgresClient(configuration: apiSettings.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
+    let database = TestDatabase(
+        name: name, ownerSettings: ownerSettings, appSettings: appSettings, apiSettings: apiSettings, owner: owner, app: app, api: api,
+        logger: logger)
     let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
         group.addTask { await owner.run() }
         group.addTask { await app.run() }
+        group.addTask { await api.run() }
         let result = await Result<T, any Error>(asyncCatching: { try await body(database) })
         group.cancelAll()
         return result

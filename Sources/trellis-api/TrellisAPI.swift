@@ -16,6 +16,16 @@ struct TrellisAPI: AsyncParsableCommand {
 
     @Option(help: "address to listen on (env: HOST)") var host: String?
     @Option(help: "port to listen on (env: PORT)") var port: Int?
+    @Option(help: "URL the server is reached at, for the links it writes (env: PUBLIC_BASE_URL)") var publicBaseURL: String?
+    @Option(help: "bearer token that /metrics requires; unset: /metrics is off (env: METRICS_TOKEN)") var metricsToken: String?
+    @Option(help: "plain-http local development: cookies without Secure, webhooks to this machine (env: TRELLIS_LOCAL_DEV=1)")
+    var localDev: Bool?
+    @Option(help: "seconds in-flight requests get on SIGTERM before connections are closed (env: SHUTDOWN_GRACE_SECONDS)")
+    var shutdownGraceSeconds: Int?
+    @Option(help: "seconds before an idle connection is closed (env: HTTP_IDLE_TIMEOUT_SECONDS)") var idleTimeoutSeconds: Int?
+    @Option(help: "sign-in attempts per minute per address and per account (env: RATE_LIMIT_SIGNINS_PER_MINUTE)") var signInsPerMinute: Int?
+    @Option(help: "requests per minute per API token or session (env: RATE_LIMIT_REQUESTS_PER_MINUTE)") var requestsPerMinute: Int?
+    @Option(help: "tasks one plan may hold (env: MAX_TASKS_PER_PLAN)") var maxTasksPerPlan: Int?
 
     func run() async throws {
         try common.bootstrapLogging()
@@ -23,14 +33,24 @@ struct TrellisAPI: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let client = try common.makeClient(logger: logger)
+        let listenPort = try setting(port, env: "PORT", default: 8080)
+        let listenHost = setting(host, env: "HOST") ?? "127.0.0.1"
+        var security = try setting(localDev, env: "TRELLIS_LOCAL_DEV", default: false) ? SecuritySettings.localDevelopment : SecuritySettings()
+        security.publicBaseURL = setting(publicBaseURL, env: "PUBLIC_BASE_URL") ?? "http://\(listenHost):\(listenPort)"
+        security.metricsToken = setting(metricsToken, env: "METRICS_TOKEN")
+        var limits = APILimits()
+        limits.signInsPerMinute = try setting(signInsPerMinute, env: "RATE_LIMIT_SIGNINS_PER_MINUTE", default: limits.signInsPerMinute)
+        limits.requestsPerMinutePerCredential = try setting(requestsPerMinute, env: "RATE_LIMIT_REQUESTS_PER_MINUTE", default: limits.requestsPerMinutePerCredential)
+        limits.maxTasksPerPlan = try setting(maxTasksPerPlan, env: "MAX_TASKS_PER_PLAN", default: limits.maxTasksPerPlan)
         let dependencies = APIDependencies(
             database: TenantDatabase(client: client, logger: logger),
             migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
             openAPIDocument: try APIDependencies.loadOpenAPIDocument(),
-            metrics: registry)
+            metrics: registry, limits: limits, security: security)
         let app = buildApplication(
-            dependencies, host: setting(host, env: "HOST") ?? "127.0.0.1", port: try setting(port, env: "PORT", default: 8080),
-            services: [client], logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            dependencies, host: listenHost, port: listenPort, services: [client], logger: logger,
+            idleTimeout: .seconds(try setting(idleTimeoutSeconds, env: "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)))
+        try await runServices(
+            [app], grace: .seconds(try setting(shutdownGraceSeconds, env: "SHUTDOWN_GRACE_SECONDS", default: 10)), logger: logger)
     }
 }

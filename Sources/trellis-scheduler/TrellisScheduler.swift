@@ -29,11 +29,8 @@ struct TrellisSchedulerCommand: AsyncParsableCommand {
                 tickInterval: .seconds(try setting(tickSeconds, env: "SCHEDULER_TICK_SECONDS", default: 1))),
             now: SchedulerClock.fromEnvironment(),
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: scheduler)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("scheduler started")
-        try await group.run()
+        try await runServices([client, scheduler], grace: .seconds(10), logger: logger)
     }
 }
 

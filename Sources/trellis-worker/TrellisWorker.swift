@@ -20,6 +20,7 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
     @Option(help: "polling interval in ms when no notification arrives (env: WORKER_POLL_MS)") var pollMs: Int?
     @Option(help: "lease length in seconds; a dead worker's jobs return after it (env: WORKER_LEASE_SECONDS)") var leaseSeconds: Int?
     @Option(help: "seconds running jobs get to finish on shutdown (env: WORKER_GRACE_SECONDS)") var graceSeconds: Int?
+    @Option(help: "local development: webhooks may go to this machine over plain http (env: TRELLIS_LOCAL_DEV=1)") var localDev: Bool?
 
     func run() async throws {
         try common.bootstrapLogging()
@@ -33,13 +34,14 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
             leaseDuration: .seconds(try setting(leaseSeconds, env: "WORKER_LEASE_SECONDS", default: 30)),
             shutdownGracePeriod: .seconds(try setting(graceSeconds, env: "WORKER_GRACE_SECONDS", default: 20)))
         let worker = JobWorker(
-            client: client, registry: PlatformJobs.registry(database: TenantDatabase(client: client, logger: logger)),
+            client: client,
+            registry: PlatformJobs.registry(
+                database: TenantDatabase(client: client, logger: logger),
+                outbound: try setting(localDev, env: "TRELLIS_LOCAL_DEV", default: false) ? .localDevelopment : OutboundPolicy()),
             configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: worker)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("worker started", metadata: ["queues": "\(configuration.queues)", "worker": "\(worker.workerID)"])
-        try await group.run()
+        // Running jobs get their grace period; a few seconds more for the database client, then cancellation.
+        try await runServices([client, worker], grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
     }
 
     static func parseQueues(_ spec: String) throws -> [String: Int] {

@@ -22,15 +22,38 @@ struct Dev: AsyncParsableCommand {
         let root = ProjectFiles.root()
         let apiPort = try setting(port, env: "PORT", default: 8080)
         let pgPort = try setting(postgresPort, env: "TRELLIS_DEV_PG_PORT", default: 54329)
-        let clusterDirectory = root.appendingPathComponent(".trellis/postgres").path
+        // The data folder (kept across runs) and where the three services' binaries are: both overridable, for tests.
+        let dataDirectory = ProcessInfo.processInfo.environment["TRELLIS_DEV_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? root.appendingPathComponent(".trellis").path
+        let clusterDirectory = URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgres").path
         let script = root.appendingPathComponent("deploy/local-postgres.sh").path
+        let binaries = ProcessInfo.processInfo.environment["TRELLIS_DEV_BINARIES"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
 
-        say("▸ starting PostgreSQL in \(clusterDirectory) on port \(pgPort)")
-        try await runTool("/bin/bash", [script, "start", clusterDirectory, String(pgPort)])
+        say("▸ starting PostgreSQL in \(clusterDirectory) on port \(pgPort) (durable: fsync and synchronous commit on)")
+        try await runTool("/bin/bash", [script, "start", clusterDirectory, String(pgPort), "durable"])
+        // From here on, whatever happens, everything started is stopped again: children first, then PostgreSQL.
+        var children: [(String, Process)] = []
+        do {
+            try await startAndSupervise(
+                clusterDirectory: clusterDirectory, dataDirectory: dataDirectory, pgPort: pgPort, apiPort: apiPort, binaries: binaries,
+                children: &children)
+        } catch {
+            say("▸ \(error); stopping everything that was started")
+            await stop(children)
+            try? await runTool("/bin/bash", [script, "stop", clusterDirectory])
+            throw error
+        }
+        await stop(children)
+        try await runTool("/bin/bash", [script, "stop", clusterDirectory])
+        say("▸ stopped; the data stays in \(clusterDirectory) for the next run")
+    }
 
+    func startAndSupervise(
+        clusterDirectory: String, dataDirectory: String, pgPort: Int, apiPort: Int, binaries: URL, children: inout [(String, Process)]
+    ) async throws {
         let server = try ConnectionSettings.parse("postgres://postgres@127.0.0.1:\(pgPort)/postgres?sslmode=disable")
         let owner = server.with(database: "trellis")
-        let app = owner.with(user: "trellis_app", password: "trellis_app")
         try await runBlocking {
             let connection = try LibPQConnection(conninfo: server.conninfo)
             if try connection.execute("SELECT 1 FROM pg_database WHERE datname = 'trellis'").isEmpty {
@@ -41,9 +64,11 @@ struct Dev: AsyncParsableCommand {
         let applied = try await MigrationRunner(conninfo: owner.conninfo, migrations: Migration.load(directory: ProjectFiles.sqlDirectory)).migrate()
         say("  \(applied.isEmpty ? "nothing pending" : "applied " + applied.joined(separator: ", "))")
         try await runBlocking {
-            // Local only: the application's role signs in with a known password over loopback.
+            // Local only: the services sign in with known passwords over loopback, each as its own role
+            // (the API as trellis_api, the worker and the scheduler as trellis_worker; neither bypasses RLS).
             let connection = try LibPQConnection(conninfo: owner.conninfo)
-            try connection.execute("ALTER ROLE trellis_app WITH LOGIN PASSWORD 'trellis_app'")
+            try connection.execute("ALTER ROLE trellis_api WITH LOGIN PASSWORD 'trellis_api'")
+            try connection.execute("ALTER ROLE trellis_worker WITH LOGIN PASSWORD 'trellis_worker'")
         }
 
         say("▸ seeding the demo agency")
@@ -53,22 +78,28 @@ struct Dev: AsyncParsableCommand {
                 database: database, agencySlug: DemoData.agencySlug, email: DemoData.ownerEmail, name: "trellis dev")
         }
 
-        let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = "postgres://trellis_app:trellis_app@127.0.0.1:\(pgPort)/trellis?sslmode=disable"
         environment["PORT"] = String(apiPort)
-        environment["TRELLIS_HOME"] = root.path
+        environment["TRELLIS_HOME"] = ProjectFiles.root().path
         environment["LOG_FORMAT"] = environment["LOG_FORMAT"] ?? "json"
-        var children: [(String, Process)] = []
+        // Plain http on loopback: cookies without Secure, and webhooks may go to a receiver on this machine.
+        environment["TRELLIS_LOCAL_DEV"] = "true"
+        environment["PUBLIC_BASE_URL"] = environment["PUBLIC_BASE_URL"] ?? "http://127.0.0.1:\(apiPort)"
         for name in ["trellis-api", "trellis-worker", "trellis-scheduler"] {
+            let role = name == "trellis-api" ? "trellis_api" : "trellis_worker"
+            environment["DATABASE_URL"] = "postgres://\(role):\(role)@127.0.0.1:\(pgPort)/trellis?sslmode=disable"
             let process = Process()
             process.executableURL = binaries.appendingPathComponent(name)
             process.environment = environment
-            try process.run()
+            do {
+                try process.run()
+            } catch {
+                throw ValidationError("cannot start \(process.executableURL?.path ?? name): \(error.localizedDescription)")
+            }
             children.append((name, process))
         }
         let url = "http://127.0.0.1:\(apiPort)"
-        try await waitUntilReady(url + "/readyz")
+        try await waitUntilReady(url + "/readyz", children: children)
         say("""
 
         Trellis is running.
@@ -77,6 +108,7 @@ struct Dev: AsyncParsableCommand {
           try        curl -H 'Authorization: Bearer \(token)' \(url)/v1/clients
           sign in    POST \(url)/v1/auth/login  {"agency":"\(DemoData.agencySlug)","email":"\(DemoData.ownerEmail)","password":"\(DemoData.password)"}
           database   psql 'postgres://postgres@127.0.0.1:\(pgPort)/trellis'
+          data       \(clusterDirectory) (kept across runs; delete the folder to start over)
         Ctrl-C stops API, worker, scheduler and PostgreSQL.
 
         """)
@@ -89,27 +121,27 @@ struct Dev: AsyncParsableCommand {
                 return
             }
         }
-        var exited: String?
+        defer { watcher.cancel() }
         while !stop.isSet {
             if let dead = children.first(where: { !$0.1.isRunning }) {
-                exited = dead.0
-                break
+                throw ValidationError("\(dead.0) exited (status \(dead.1.terminationStatus))")
             }
             try? await Task.sleep(for: .milliseconds(300))
         }
-        watcher.cancel()
-        if let exited { say("▸ \(exited) exited; stopping the rest") } else { say("\n▸ stopping") }
+        say("\n▸ stopping")
+    }
+
+    /// SIGTERM to every child still running; SIGKILL to any that outlives its grace period.
+    func stop(_ children: [(String, Process)]) async {
         for (_, process) in children where process.isRunning { process.terminate() }
         for (name, process) in children {
-            let deadline = Date().addingTimeInterval(15)
+            let deadline = Date().addingTimeInterval(30)
             while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
             if process.isRunning {
-                say("  \(name) did not stop in 15 s; killing it")
+                say("  \(name) did not stop in 30 s; killing it")
                 kill(process.processIdentifier, SIGKILL)
             }
         }
-        try await runTool("/bin/bash", [script, "stop", clusterDirectory])
-        say("▸ stopped")
     }
 
     /// Runs a tool to completion. posix_spawn and a blocking waitpid on a thread of its own:
@@ -128,8 +160,11 @@ struct Dev: AsyncParsableCommand {
         guard status == 0 else { throw ValidationError("\(arguments.first ?? path) failed (exit \(status))") }
     }
 
-    func waitUntilReady(_ url: String) async throws {
-        for _ in 0..<100 {
+    func waitUntilReady(_ url: String, children: [(String, Process)]) async throws {
+        for _ in 0..<150 {
+            if let dead = children.first(where: { !$0.1.isRunning }) {
+                throw ValidationError("\(dead.0) exited (status \(dead.1.terminationStatus)) before the API was ready")
+            }
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: url)!),
                (response as? HTTPURLResponse)?.statusCode == 200 { return }
             try await Task.sleep(for: .milliseconds(200))

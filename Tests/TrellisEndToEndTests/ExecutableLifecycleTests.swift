@@ -94,7 +94,8 @@ struct ExecutableLifecycleTests {
             let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(objects.count == lines.count)
             let requests = objects.filter { $0["msg"] as? String == "request" }
-            #expect(requests.contains { $0["path"] as? String == "/v1/clients" && $0["status"] as? String == "401" })
+            #expect(requests.contains { $0["route"] as? String == "/v1/clients" && $0["status"] as? String == "401" })
+            #expect(!requests.contains { $0["path"] != nil }, "paths (which can carry feed secrets) are not logged")
             #expect(requests.allSatisfy { ($0["request_id"] as? String)?.isEmpty == false })
         }
     }
@@ -105,7 +106,8 @@ struct ExecutableLifecycleTests {
         try await runBlocking { try LibPQConnection(conninfo: admin.conninfo).execute("CREATE DATABASE \(name)") }
         defer { Task { try? await TestDatabases.shared.drop(name) } }
         let port = Self.freePort()
-        let api = try Self.start("trellis-api", environment: ["DATABASE_URL": admin.with(database: name).conninfo, "PORT": "\(port)"])
+        let app = admin.with(database: name).with(user: TestDatabases.appRole, password: TestDatabases.appPassword)
+        let api = try Self.start("trellis-api", environment: ["DATABASE_URL": app.conninfo, "PORT": "\(port)"])
         defer { if api.process.isRunning { kill(api.process.processIdentifier, SIGKILL) } }
         var health: Int?
         for _ in 0..<100 where health != 200 {
@@ -129,6 +131,18 @@ struct ExecutableLifecycleTests {
         #expect(took != nil)
         #expect(process.process.terminationStatus != 0)
         #expect(process.log.contains("missing \"=\" after \"port\""), "\(process.log)")
+    }
+
+    /// Row-level security binds neither a superuser nor a table owner: the services refuse to run as either.
+    @Test(arguments: ["trellis-api", "trellis-worker", "trellis-scheduler"])
+    func theServicesRefuseToStartAsASuperuser(executable: String) async throws {
+        try await withTestDatabase { db in
+            let process = try Self.start(executable, environment: ["DATABASE_URL": db.ownerSettings.conninfo, "PORT": "\(Self.freePort())"])
+            let took = await Self.waitForExit(process.process, limit: 20)
+            #expect(took != nil, "\(executable) kept running as a superuser")
+            #expect(process.process.terminationStatus != 0)
+            #expect(process.log.contains("is a superuser"), "\(process.log)")
+        }
     }
 
     @Test(arguments: ["trellis-worker", "trellis-scheduler"])

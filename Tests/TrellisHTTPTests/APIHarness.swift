@@ -16,13 +16,20 @@ struct APIHarness: Sendable {
     let agencyB: AgencyID
     let tokenB: String
 
-    static func dependencies(_ db: TestDatabase, directExportLimit: Int = 5_000) throws -> APIDependencies {
+    /// Webhooks to this machine over http are allowed (local development) unless a test passes production settings.
+    static func dependencies(
+        _ db: TestDatabase, directExportLimit: Int = 5_000, limits: APILimits = .init(), security: SecuritySettings = .localDevelopment
+    ) throws -> APIDependencies {
         APIDependencies(
-            database: db.tenantDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
-            openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, directExportLimit: directExportLimit)
+            database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
+            openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, directExportLimit: directExportLimit,
+            limits: limits, security: security)
     }
 
-    static func run(label: String = #function, directExportLimit: Int = 5_000, _ body: @Sendable (APIHarness) async throws -> Void) async throws {
+    static func run(
+        label: String = #function, directExportLimit: Int = 5_000, limits: APILimits = .init(), security: SecuritySettings = .localDevelopment,
+        _ body: @Sendable (APIHarness) async throws -> Void
+    ) async throws {
         try await withTestDatabase(label: label) { db in
             let owner = { (email: String) in MemberDraft(email: email, displayName: "Owner", role: .owner, clientID: nil, weeklyCapacityHours: 40) }
             let (a, _, tokenA) = try await AgencyProvisioning.createAgency(
@@ -30,7 +37,7 @@ struct APIHarness: Sendable {
                 passwordHash: PasswordHashing.hash("correct horse battery"))
             let (b, _, tokenB) = try await AgencyProvisioning.createAgency(
                 database: db.tenantDatabase, name: "Agency B", slug: "agency-b", owner: owner("owner@b.example"), passwordHash: nil)
-            let app = Application(router: buildRouter(try dependencies(db, directExportLimit: directExportLimit)))
+            let app = Application(router: buildRouter(try dependencies(db, directExportLimit: directExportLimit, limits: limits, security: security)))
             try await app.test(.router) { client in
                 try await body(APIHarness(db: db, client: client, agencyA: a, tokenA: tokenA, agencyB: b, tokenB: tokenB))
             }

@@ -58,13 +58,20 @@ struct JobAPITests {
     @Test func metricsShowQueueDepthAndAge() async throws {
         try await withTestDatabase { db in
             let registry = PrometheusCollectorRegistry()
+            var security = SecuritySettings()
+            security.metricsToken = "metrics-secret"
+            // The API's own role: it reads the queue's counts through a function, not the jobs of every agency.
             let dependencies = APIDependencies(
-                database: db.tenantDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
-                openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: registry)
-            try await dependencies.queue.enqueue(NewJob(kind: "system.probe", queue: "default", runAt: Date().addingTimeInterval(-30)))
+                database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
+                openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: registry, security: security)
+            try await JobQueue(client: db.app, logger: db.logger).enqueue(NewJob(kind: "system.probe", queue: "default", runAt: Date().addingTimeInterval(-30)))
             let app = Application(router: buildRouter(dependencies))
             try await app.test(.router) { client in
-                let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                #expect(try await client.execute(uri: "/metrics", method: .get) { $0.status } == .unauthorized, "no token, no metrics")
+                #expect(try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer wrong"]) { $0.status } == .unauthorized)
+                #expect(try await client.execute(uri: "/v1/jobs", method: .get, headers: [.authorization: "Bearer metrics-secret"]) { $0.status } == .unauthorized,
+                        "the metrics token opens nothing else")
+                let text = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer metrics-secret"]) { String(buffer: $0.body) }
                 #expect(text.contains(#"trellis_queue_jobs{queue="default",state="available"} 1.0"#), "\(text)")
                 #expect(text.contains(#"trellis_queue_jobs{queue="webhooks",state="available"} 0.0"#))
                 let age = text.split(separator: "\n").first { $0.hasPrefix(#"trellis_queue_oldest_available_age_seconds{queue="default"}"#) }

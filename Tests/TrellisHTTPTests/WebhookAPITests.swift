@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Testing
+import TrellisQueue
 @testable import TrellisHTTP
 import TrellisStore
 
@@ -34,7 +35,8 @@ struct WebhookAPITests {
             let test = try await api.call(.post, "/v1/webhooks/\(id)/test", token: api.tokenA)
             #expect(test.status == 202, "\(test.text)")
             let jobID = try #require(test.json["jobId"] as? Int)
-            let job = try await APIHarness.dependencies(api.db).queue.job(Int64(jobID))
+            // Read as the worker would: the API's own role sees only jobs of the agency its transaction names.
+            let job = try await JobQueue(client: api.db.app, logger: api.db.logger).job(Int64(jobID))
             #expect(job?.kind == "webhook.deliver")
             #expect(job?.agencyID == api.agencyA.rawValue)
             #expect((try await api.call(.get, "/v1/webhooks/\(id)/deliveries", token: api.tokenA)).array.isEmpty)

@@ -31,8 +31,8 @@ struct JobsHarness: Sendable {
                 owner: MemberDraft(email: "owner@agency.example", displayName: "Olga Owner", role: .owner, clientID: nil, weeklyCapacityHours: 40),
                 passwordHash: nil)
             let dependencies = APIDependencies(
-                database: db.tenantDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
-                openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil)
+                database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
+                openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, security: .localDevelopment)
             let app = Application(router: buildRouter(dependencies))
             try await app.test(.router) { client in
                 try await body(JobsHarness(db: db, api: client, agency: agency, ownerID: ownerID, token: token))

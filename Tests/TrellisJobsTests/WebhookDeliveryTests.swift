@@ -53,7 +53,7 @@ struct WebhookDeliveryTests {
                 #expect(ping.status == 202, "\(ping.text)")
                 let jobID = try #require(ping.json["jobId"] as? Int)
 
-                let registry = PlatformJobs.registry(database: h.database, httpClient: HTTPClient.shared)
+                let registry = PlatformJobs.registry(database: h.database, outbound: .localDevelopment)
                 let completed = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 2]), logger: h.logger) { _ in
                     try await eventually(timeout: .seconds(20), every: .milliseconds(50)) { try await h.queue.job(JobID(jobID))?.state == .completed }
                 }

@@ -132,6 +132,11 @@ public enum WebhookSignature {
 
     public static func header(timestamp: Int, hexDigest: String) -> String { "t=\(timestamp),v1=\(hexDigest)" }
 
+    /// Several signatures (a rotation's old and new secret): `t=…,v1=…,v1=…`; receivers accept any one.
+    public static func header(timestamp: Int, hexDigests: [String]) -> String {
+        (["t=\(timestamp)"] + hexDigests.map { "v1=\($0)" }).joined(separator: ",")
+    }
+
     /// Parses a header back into (timestamp, v1 digests).
     public static func parse(_ header: String) -> (timestamp: Int, signatures: [String])? {
         var timestamp: Int?

@@ -37,9 +37,10 @@ public struct AssignmentDraft: Sendable, Hashable {
         var errors = FieldErrors()
         switch allocation {
         case .percent(let p):
-            if !p.isFinite || p <= 0 || p > 100 { errors.add("allocation.percent", "must be more than 0 and at most 100") }
+            // Stored with two decimals: anything below 0.01 would round to 0.
+            if !p.isFinite || p < 0.01 || p > 100 { errors.add("allocation.percent", "must be from 0.01 to 100") }
         case .hoursPerWeek(let h):
-            if !h.isFinite || h <= 0 || h > 80 { errors.add("allocation.hoursPerWeek", "must be more than 0 and at most 80") }
+            if !h.isFinite || h < 0.01 || h > 80 { errors.add("allocation.hoursPerWeek", "must be from 0.01 to 80") }
         }
         if endsOn < startsOn { errors.add("endsOn", "must not be before startsOn") }
         try errors.check()

@@ -11,31 +11,43 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: TenantDatabase
     let credentials: CredentialStore
+    /// Requests per credential (token or session).
+    let limiter: RateLimiter
 
     static let sessionCookie = "trellis_session"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // /metrics has a bearer token of its own (the scraper's), checked by its route.
+        if request.uri.path == "/metrics" { return try await next(request, context) }
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else {
                 throw Problem(.unauthenticated, detail: "use Authorization: Bearer <token>")
             }
             let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             let credentials = self.credentials
-            guard let principal = try await database.withSystem({ try await credentials.authenticateToken(secret, on: $0) }) else {
-                throw Problem(.unauthenticated, detail: "the token is unknown or revoked")
+            guard let (principal, tokenID) = try await database.withSystem({ try await credentials.authenticateToken(secret, on: $0) }) else {
+                throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
+            }
+            if let wait = limiter.take("token/\(tokenID)") {
+                throw Problem.tooManyRequests(retryAfter: wait, detail: "this token sent too many requests; retry in \(wait) s")
             }
             context.principal = principal
+            context.tokenID = tokenID
         } else if let secret = request.cookies[Self.sessionCookie]?.value {
             let credentials = self.credentials
-            guard let (principal, csrf) = try await database.withSystem({ try await credentials.authenticateSession(secret, on: $0) }) else {
+            guard let (principal, csrf, sessionID) = try await database.withSystem({ try await credentials.authenticateSession(secret, on: $0) }) else {
                 throw Problem(.unauthenticated, detail: "the session expired; sign in again")
             }
             if ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {
                 throw Problem(.forbidden, detail: "a signed-in form must send its X-CSRF-Token")
             }
+            if let wait = limiter.take("session/\(sessionID)") {
+                throw Problem.tooManyRequests(retryAfter: wait, detail: "this session sent too many requests; retry in \(wait) s")
+            }
             context.principal = principal
             context.sessionCSRFToken = csrf
+            context.sessionID = sessionID
         }
         if let principal = context.principal {
             context.logger[metadataKey: "agency"] = "\(principal.agencyID)"
@@ -61,7 +73,8 @@ struct RequestLogAndProblemMiddleware: RouterMiddleware {
         response.headers[.init("X-Request-Id")!] = context.id
         let elapsed = ContinuousClock.now - start
         context.logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            // The route pattern, never the path itself: paths carry secrets (`/feeds/{secret}.ics`).
+            "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "(no route)")", "status": "\(response.status.code)",
             "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
             "request_id": "\(context.id)",
         ])

@@ -1,7 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdBcrypt
-import NIOPosix
 import TrellisDomain
 import TrellisStore
 
@@ -10,6 +8,9 @@ struct AccountRoutes {
     let database: TenantDatabase
     let credentials: CredentialStore
     let people: PeopleStore
+    let hasher: PasswordHasher
+    let limiters: Limiters
+    let secureCookies: Bool
 
     func register(on router: Router<AppRequestContext>) {
         router.post("/v1/auth/login", use: login)
@@ -34,12 +35,22 @@ struct AccountRoutes {
         let password = reader.string("password", required: true, maxLength: 200)
         try reader.check()
         guard let agency, let email, let password else { throw Problem(.malformedRequest) }
+        // Limited per address and per account before any bcrypt runs; failures back the account off further.
+        let account = "\(agency.lowercased())/\(email.lowercased())"
+        if let wait = limiters.signInByAddress.take(context.remoteAddress ?? "unknown") ?? limiters.signInByAccount.take(account)
+            ?? limiters.signInBackoff.wait(account) {
+            throw Problem.tooManyRequests(retryAfter: wait, detail: "too many sign-in attempts; retry in \(wait) s")
+        }
         let credentials = self.credentials
         let candidate = try await database.withSystem { try await credentials.loginCandidate(agencySlug: agency, email: email, on: $0) }
         // Verify even when nobody matched, so timing does not tell which emails exist.
         let hash = candidate?.passwordHash ?? "$2b$10$abcdefghijklmnopqrstuu5Nwp0Adbt4bCPnSMCeKg0fXLg8rSkgq"
-        let valid = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        guard valid, let candidate else { throw Problem(.unauthenticated, detail: "unknown agency, email or password") }
+        let valid = try await hasher.verify(password, hash: hash)
+        guard valid, let candidate else {
+            limiters.signInBackoff.failed(account)
+            throw Problem(.unauthenticated, detail: "unknown agency, email or password")
+        }
+        limiters.signInBackoff.succeeded(account)
         let session = try await database.withTenant(candidate.agency) {
             try await credentials.createSession(agency: candidate.agency, member: candidate.member, lifetime: .seconds(12 * 3600), on: $0)
         }
@@ -47,7 +58,7 @@ struct AccountRoutes {
             .response(from: request, context: context)
         response.setCookie(Cookie(
             name: AuthenticationMiddleware.sessionCookie, value: session.secret, expires: session.expiresAt,
-            path: "/", secure: request.uri.scheme == .https, httpOnly: true, sameSite: .lax))
+            path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -58,7 +69,7 @@ struct AccountRoutes {
             try await database.withTenant(principal.agencyID) { try await credentials.deleteSession(secret: secret, on: $0) }
         }
         var response = Response(status: .noContent)
-        response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true))
+        response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true))
         return response
     }
 
@@ -85,15 +96,23 @@ struct AccountRoutes {
 
     @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<CreatedToken> {
         let principal = try context.require(.manageTokens)
-        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "memberId"])
+        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "memberId", "expiresAt"])
         let name = reader.string("name", required: true, maxLength: 100)
         let member = reader.uuid("memberId")
+        let expiresAt = reader.instant("expiresAt")
         if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
+        if let expiresAt, expiresAt <= Date() { reader.errors.add("expiresAt", "must be in the future") }
+        if let expiresAt, expiresAt > Date().addingTimeInterval(3 * 366 * 86_400) { reader.errors.add("expiresAt", "must be within three years") }
         try reader.check()
         guard let name else { throw Problem(.malformedRequest) }
+        // A token acts as its holder: minting one for someone else is taking their powers, so only owners may.
+        let holder = member ?? principal.memberID.rawValue
+        if holder != principal.memberID.rawValue && principal.role != .owner {
+            throw Problem(.forbidden, detail: "only an owner may create a token for someone else; create one for yourself")
+        }
         let credentials = self.credentials
         let (record, secret) = try await database.withTenant(principal.agencyID) {
-            try await credentials.createToken(agency: principal.agencyID, member: member ?? principal.memberID.rawValue, name: name, on: $0)
+            try await credentials.createToken(agency: principal.agencyID, member: holder, name: name, expiresAt: expiresAt, on: $0)
         }
         return JSONBody(CreatedToken(token: record, secret: secret), status: .created)
     }
@@ -102,6 +121,11 @@ struct AccountRoutes {
         let principal = try context.require(.manageTokens)
         let id = try context.uuidParameter("tokenId")
         let credentials = self.credentials
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await credentials.revokeToken(id, on: $0) })
+        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+            if try await credentials.tokenHolderRole(id, on: connection) == .owner && principal.role != .owner {
+                throw Problem(.forbidden, detail: "only an owner may act on an owner's credentials")
+            }
+            return try await credentials.revokeToken(id, on: connection)
+        })
     }
 }

@@ -15,6 +15,9 @@ struct ExportRoutes {
     let queue: JobQueue
     /// Plans with more tasks than this are exported by the worker instead of in the request.
     let directLimit: Int
+    let limits: APILimits
+    /// Where the server is reached from outside (`https://trellis.example`): feed links are built on it.
+    let publicBaseURL: String
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/plans/{planId}/export", use: exportPlan)
@@ -46,6 +49,7 @@ struct ExportRoutes {
             let plan = try await plans.plan(planID, on: connection)
             try PlanRoutes.checkVisible(plan, to: principal)
             if try await plans.taskCount(plan: planID, on: connection) > limit {
+                try await Self.checkExportBudget(limits, exports: exports, on: connection)
                 return .job(try await ExportBundleJob.enqueue(
                     agency: principal.agencyID, format: format, client: nil, plan: planID, requestedBy: principal.memberID.rawValue,
                     queue: queue, store: exports, on: connection))
@@ -73,6 +77,19 @@ struct ExportRoutes {
         }
     }
 
+    /// Export jobs are heavy: an agency has a few at a time and a daily allowance (429 past either).
+    static func checkExportBudget(_ limits: APILimits, exports: ExportStore, on connection: PostgresConnection) async throws {
+        let (active, today) = try await exports.budgetUse(on: connection)
+        if active >= limits.concurrentExportsPerAgency {
+            throw Problem.tooManyRequests(
+                retryAfter: 30, detail: "\(active) exports are already queued or running (at most \(limits.concurrentExportsPerAgency)); retry when one is ready")
+        }
+        if today >= limits.dailyExportsPerAgency {
+            throw Problem.tooManyRequests(
+                retryAfter: 3600, detail: "the agency started \(today) exports in the last 24 hours (at most \(limits.dailyExportsPerAgency))")
+        }
+    }
+
     struct ExportView: Codable, Sendable {
         var export: ExportRecord
         var downloadUrl: String?
@@ -94,9 +111,10 @@ struct ExportRoutes {
         try reader.check()
         let format = try Self.format(rawFormat)
         if principal.role == .clientViewer && client != principal.clientID?.rawValue { throw Problem.notFound("client") }
-        let (exports, queue) = (self.exports, self.queue)
+        let (exports, queue, limits) = (self.exports, self.queue, self.limits)
         let record = try await database.withTenant(principal.agencyID) { connection in
-            try await ExportBundleJob.enqueue(
+            try await Self.checkExportBudget(limits, exports: exports, on: connection)
+            return try await ExportBundleJob.enqueue(
                 agency: principal.agencyID, format: format, client: client, plan: nil, requestedBy: principal.memberID.rawValue,
                 queue: queue, store: exports, on: connection)
         }
@@ -108,16 +126,31 @@ struct ExportRoutes {
     @Sendable func readExport(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ExportView> {
         let principal = try context.require(.readPlans)
         let id = try context.uuidParameter("exportId")
-        let exports = self.exports
-        return JSONBody(Self.view(try await database.withTenant(principal.agencyID) { try await exports.get(id, on: $0) }))
+        let (exports, plans) = (self.exports, self.plans)
+        return JSONBody(Self.view(try await database.withTenant(principal.agencyID) { connection in
+            try await Self.visible(try await exports.get(id, on: connection), to: principal, plans: plans, on: connection)
+        }))
+    }
+
+    /// A client viewer sees the exports of their own client only (by its client, or by its plan's client):
+    /// any other export is a 404, as if it did not exist.
+    static func visible(_ record: ExportRecord, to principal: Principal, plans: PlanStore, on connection: PostgresConnection) async throws -> ExportRecord {
+        guard principal.role == .clientViewer else { return record }
+        if let client = record.clientId, TenantPolicy.canSee(client: ClientID(client), as: principal) { return record }
+        if let plan = record.planId, let found = try? await plans.plan(plan, on: connection),
+           TenantPolicy.canSee(client: ClientID(found.clientId), as: principal) {
+            return record
+        }
+        throw Problem.notFound("export")
     }
 
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.readPlans)
         let id = try context.uuidParameter("exportId")
-        let exports = self.exports
+        let (exports, plans) = (self.exports, self.plans)
         let (record, file) = try await database.withTenant(principal.agencyID) { connection in
-            (try await exports.get(id, on: connection), try await exports.download(id, on: connection))
+            (try await Self.visible(try await exports.get(id, on: connection), to: principal, plans: plans, on: connection),
+             try await exports.download(id, on: connection))
         }
         guard let file else {
             if record.status == "ready" { throw Problem(.gone, detail: "this export expired at \(record.expiresAt.map { "\($0)" } ?? "?"); ask for a new one") }
@@ -134,9 +167,11 @@ struct ExportRoutes {
         var webcal: String
     }
 
+    /// Links are built from the configured public base URL, never from the request's `Host`.
     func feedView(_ secret: String, _ request: Request) -> FeedView {
-        let host = request.head.authority ?? "127.0.0.1:8080"
-        return FeedView(url: "http://\(host)/feeds/\(secret).ics", webcal: "webcal://\(host)/feeds/\(secret).ics")
+        let base = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
+        let withoutScheme = base.split(separator: "://", maxSplits: 1).last.map(String.init) ?? base
+        return FeedView(url: "\(base)/feeds/\(secret).ics", webcal: "webcal://\(withoutScheme)/feeds/\(secret).ics")
     }
 
     /// A new secret for the plan's subscription feed; the previous URL stops working.

@@ -86,7 +86,8 @@ struct JobRoutes {
         let principal = try context.require(Self.action)
         let id = try Self.jobID(context)
         let job = try await owned(id, principal)
-        guard try await queue.retry(id) else {
+        let queue = self.queue
+        guard try await database.withTenant(principal.agencyID, { try await queue.retry(id, on: $0) }) else {
             throw Problem(.conflict, detail: "the job is \(job.state); only finished jobs (discarded, cancelled, completed) can be retried")
         }
         return JSONBody(try await owned(id, principal))
@@ -103,7 +104,8 @@ struct JobRoutes {
         let id = try Self.jobID(context)
         _ = try await owned(id, principal)
         let result: String
-        switch try await queue.cancel(id) {
+        let queue = self.queue
+        switch try await database.withTenant(principal.agencyID, { try await queue.cancel(id, on: $0) }) {
         case .cancelled: result = "cancelled"
         case .cancelRequested: result = "cancel_requested"
         case .alreadyFinalized: result = "already_finalized"

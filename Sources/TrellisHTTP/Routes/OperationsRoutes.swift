@@ -11,6 +11,8 @@ struct OperationsRoutes {
     let migrations: [Migration]
     let openAPIDocument: String
     let metrics: PrometheusCollectorRegistry?
+    /// `/metrics` needs `Authorization: Bearer <metricsToken>`; without one configured it is not served here.
+    let metricsToken: String?
     /// Its statistics become gauges on each scrape (depth by queue and state, age of the oldest available job).
     var queue: JobQueue? = nil
 
@@ -33,6 +35,10 @@ struct OperationsRoutes {
     }
 
     @Sendable func metricsText(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let metricsToken, metrics != nil else { throw Problem.notFound("metrics") }
+        guard let presented = request.headers[.authorization], Self.constantTimeEqual(presented, "Bearer \(metricsToken)") else {
+            throw Problem(.unauthenticated, detail: "/metrics needs the metrics token (METRICS_TOKEN) as a bearer token")
+        }
         if let metrics, let queue {
             do {
                 Self.recordQueueGauges(try await queue.stats(), into: metrics)
@@ -60,6 +66,12 @@ struct OperationsRoutes {
             registry.makeGauge(name: QueueMetricNames.oldestAvailableAge, labels: [("queue", queue)])
                 .set(stats.oldestAvailableAgeSeconds[queue] ?? 0)
         }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     @Sendable func contract(_ request: Request, context: AppRequestContext) async throws -> Response {

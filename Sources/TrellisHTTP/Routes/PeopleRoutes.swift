@@ -1,7 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdBcrypt
-import NIOPosix
 import TrellisDomain
 import TrellisStore
 
@@ -9,6 +7,8 @@ import TrellisStore
 struct PeopleRoutes {
     let database: TenantDatabase
     let store: PeopleStore
+    let credentials: CredentialStore
+    let hasher: PasswordHasher
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/members", use: listMembers)
@@ -43,7 +43,7 @@ struct PeopleRoutes {
         let principal = try context.require(.writePeople)
         let (draft, password) = try Self.memberDraft(from: try await request.jsonObject(context: context), base: nil)
         try Self.checkCanGrant(draft.role, by: principal)
-        let hash: String? = password == nil ? nil : try await Self.bcrypt(password ?? "")
+        let hash: String? = if let password { try await hasher.hash(password) } else { nil }
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
             try await store.createMember(id: UUID(), agency: principal.agencyID, draft, passwordHash: hash, on: $0)
@@ -68,19 +68,29 @@ struct PeopleRoutes {
         // Bcrypt is slow on purpose: hash before the transaction opens.
         var password: String?
         if case .string(let p)? = object["password"] { password = p }
-        let hash: String? = password == nil ? nil : try await Self.bcrypt(password ?? "")
-        let record = try await database.withTenant(principal.agencyID) { connection in
+        let hash: String? = if let password { try await hasher.hash(password) } else { nil }
+        let credentials = self.credentials
+        let (keepSession, keepToken) = id == principal.memberID.rawValue ? (context.sessionID, context.tokenID) : (nil, nil)
+        let (record, ended) = try await database.withTenant(principal.agencyID) { connection in
             let current = try await store.member(id, on: connection)
             let (draft, _) = try Self.memberDraft(from: object, base: current)
             try Self.checkCanGrant(draft.role, by: principal)
-            if current.role == .owner && draft.role != .owner && principal.role != .owner {
-                throw Problem(.forbidden, detail: "only an owner may change an owner's role")
+            // An owner's sign-in (email, password) and role are the owner's own, or another owner's, to change.
+            if current.role == .owner && principal.role != .owner
+                && (hash != nil || draft.role != .owner || draft.email.lowercased() != current.email.lowercased()) {
+                throw Problem(.forbidden, detail: "only an owner may change an owner's email, password or role")
             }
             let updated = try await store.updateMember(id, draft, expectedVersion: expected, on: connection)
-            if let hash { try await store.setPassword(member: id, hash: hash, on: connection) }
-            return hash == nil ? updated : try await store.member(id, on: connection)
+            guard let hash else { return (updated, (sessions: 0, tokens: 0)) }
+            try await store.setPassword(member: id, hash: hash, on: connection)
+            // A new password ends every other way in: the person's other sessions and all their API tokens
+            // (but the session or token that made this change, when they changed their own).
+            let ended = try await credentials.endCredentials(member: id, keepSession: keepSession, keepToken: keepToken, on: connection)
+            return (try await store.member(id, on: connection), ended)
         }
-        return Versioned(body: record, version: record.version)
+        var response = Versioned(body: record, version: record.version)
+        if hash != nil { response.extraHeaders = [.init("Trellis-Ended-Credentials")!: "sessions=\(ended.sessions), tokens=\(ended.tokens)"] }
+        return response
     }
 
     /// Only an owner makes owners.
@@ -88,10 +98,6 @@ struct PeopleRoutes {
         if role == .owner && principal.role != .owner {
             throw Problem(.forbidden, detail: "only an owner may make another owner")
         }
-    }
-
-    static func bcrypt(_ password: String) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive { PasswordHashing.hash(password) }
     }
 
     static func memberDraft(from object: [String: JSONValue], base: MemberRecord?) throws -> (MemberDraft, String?) {

@@ -11,6 +11,7 @@ struct PlanRoutes {
     let database: TenantDatabase
     let store: PlanStore
     let clients: ClientStore
+    var maxTasksPerPlan = 5_000
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/templates", use: listTemplates)
@@ -212,8 +213,13 @@ struct PlanRoutes {
 
     @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
         let object = try await request.jsonObject(context: context)
+        let maxTasks = self.maxTasksPerPlan
         return try await edit(request, context) { planID, store, principal, connection in
             let document = try await store.document(planID, on: connection)
+            // A plan stays a size the engine, the timeline and the feeds answer in time.
+            if document.tasks.count >= maxTasks {
+                throw Problem.validation([FieldError("tasks", "a plan holds at most \(maxTasks) tasks")])
+            }
             let base = PlanTaskRecord(
                 id: UUID(), position: (document.tasks.map(\.position).max() ?? -1) + 1, parentId: nil, name: "", durationMinutes: 0,
                 roleKey: nil, assigneeId: nil, checklist: [], constraint: nil, percentComplete: 0, actualStart: nil, actualFinish: nil,

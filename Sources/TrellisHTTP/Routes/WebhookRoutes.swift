@@ -12,6 +12,8 @@ struct WebhookRoutes {
     let database: TenantDatabase
     let store: WebhookStore
     let queue: JobQueue
+    let outbound: OutboundPolicy
+    let testLimiter: RateLimiter
 
     /// Owners and managers (see TenantPolicy).
     static let action: Action = .manageIntegrations
@@ -51,11 +53,11 @@ struct WebhookRoutes {
         }
     }
 
-    static func readURL(_ reader: inout FieldReader, required: Bool) -> String? {
+    /// https to a public host (the address is checked again after DNS at each delivery).
+    static func readURL(_ reader: inout FieldReader, required: Bool, policy: OutboundPolicy) -> String? {
         guard let raw = reader.string("url", required: required, maxLength: 2000) else { return nil }
-        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty else {
-            reader.errors.add("url", "must be an absolute http or https URL")
+        if let refused = policy.check(url: raw) {
+            reader.errors.add("url", refused.description)
             return nil
         }
         return raw
@@ -75,7 +77,7 @@ struct WebhookRoutes {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.action)
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["url", "events", "description", "active"])
-        let url = Self.readURL(&reader, required: true)
+        let url = Self.readURL(&reader, required: true, policy: outbound)
         let events = Self.readEvents(&reader, required: true)
         let description = reader.string("description", maxLength: 500)
         let active = reader.bool("active")
@@ -111,7 +113,7 @@ struct WebhookRoutes {
         let principal = try context.require(Self.action)
         let id = try context.uuidParameter("webhookId")
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["url", "events", "description", "active"])
-        let url = Self.readURL(&reader, required: false)
+        let url = Self.readURL(&reader, required: false, policy: outbound)
         let events = Self.readEvents(&reader, required: false)
         let clearDescription = reader.isNull("description")
         let description = reader.string("description", maxLength: 500)
@@ -173,6 +175,9 @@ struct WebhookRoutes {
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TestDelivery> {
         let principal = try context.require(Self.action)
         let id = try context.uuidParameter("webhookId")
+        if let wait = testLimiter.take("\(principal.agencyID.rawValue)/\(id)") {
+            throw Problem.tooManyRequests(retryAfter: wait, detail: "test deliveries of one webhook are limited; retry in \(wait) s")
+        }
         let (store, queue) = (self.store, self.queue)
         return JSONBody(try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.get(id, on: connection)

@@ -8,9 +8,15 @@ public struct AppRequestContext: RequestContext {
     public var principal: Principal?
     /// Set when the principal came from a session cookie: unsafe methods must echo it (CSRF).
     public var sessionCSRFToken: String?
+    /// The credential that authenticated this request (a password change ends every other one).
+    public var sessionID: UUID?
+    public var tokenID: UUID?
+    /// The peer's address, for per-address limits (sign-in).
+    public let remoteAddress: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { 1 << 20 }
@@ -56,10 +62,12 @@ struct Versioned<Body: Encodable & Sendable>: ResponseGenerator {
     var body: Body
     var version: Int
     var status: HTTPResponse.Status = .ok
+    var extraHeaders: HTTPFields = [:]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONBody(body, status: status).response(from: request, context: context)
         response.headers[.eTag] = "\"\(version)\""
+        response.headers.append(contentsOf: extraHeaders)
         return response
     }
 }

@@ -56,7 +56,31 @@ extension Request {
         guard case .object(let object) = value else {
             throw Problem(.malformedRequest, detail: "the body must be a JSON object, not \(value.typeName)")
         }
+        // PostgreSQL text cannot hold U+0000: refuse it here, naming the field, rather than fail in the store.
+        var errors = FieldErrors()
+        value.findNULs(path: "", into: &errors)
+        if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         return object
+    }
+}
+
+extension JSONValue {
+    /// Every string or key holding a NUL character, by its JSON path.
+    func findNULs(path: String, into errors: inout FieldErrors) {
+        switch self {
+        case .string(let s):
+            if s.utf8.contains(0) { errors.add(path.isEmpty ? "body" : path, "must not contain NUL characters") }
+        case .array(let items):
+            for (index, item) in items.enumerated() { item.findNULs(path: "\(path)[\(index)]", into: &errors) }
+        case .object(let object):
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if key.utf8.contains(0) { errors.add(child, "must not contain NUL characters") }
+                object[key]?.findNULs(path: child, into: &errors)
+            }
+        case .null, .bool, .number:
+            break
+        }
     }
 }
 

@@ -14,6 +14,10 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
     public var errors: [FieldError]?
     /// For unknown export formats and the like: the values that would have been accepted.
     public var allowed: [String]?
+    /// Seconds until a retry may succeed: sent as `Retry-After` (429, 503), not in the body.
+    public var retryAfterSeconds: Int?
+    /// Methods the path does answer: sent as `Allow` (405), not in the body.
+    public var allowMethods: [String]?
 
     public init(_ kind: Kind, detail: String? = nil, errors: [FieldError]? = nil, allowed: [String]? = nil) {
         self.type = "https://trellis.app/problems/\(kind.rawValue)"
@@ -35,6 +39,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
         case preconditionRequired = "precondition-required"
         case validation
         case payloadTooLarge = "payload-too-large"
+        case tooManyRequests = "too-many-requests"
         case gone
         case unavailable
         case internalError = "internal-error"
@@ -48,6 +53,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .methodNotAllowed: 405
             case .versionConflict, .conflict: 409
             case .payloadTooLarge: 413
+            case .tooManyRequests: 429
             case .gone: 410
             case .preconditionRequired: 428
             case .validation: 422
@@ -66,6 +72,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .versionConflict: "The resource changed since you read it"
             case .conflict: "Conflicts with an existing resource"
             case .payloadTooLarge: "The request body is too large"
+            case .tooManyRequests: "Too many requests"
             case .gone: "No longer available"
             case .preconditionRequired: "An If-Match header is required"
             case .validation: "Validation failed"
@@ -89,10 +96,45 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
         let data = try encoder.encode(body)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if statusCode == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"trellis\"" }
+        if let retryAfterSeconds { headers[.retryAfter] = "\(max(1, retryAfterSeconds))" }
+        if let allowMethods { headers[.allow] = allowMethods.joined(separator: ", ") }
         return Response(status: .init(code: statusCode), headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     static func notFound(_ what: String) -> Problem { Problem(.notFound, detail: "\(what) not found") }
+
+    /// The database is down, restarting or refusing connections: a retry soon may succeed.
+    static func unavailable(retryAfter seconds: Int = 5) -> Problem {
+        var problem = Problem(.unavailable, detail: "the database is unavailable; retry shortly")
+        problem.retryAfterSeconds = seconds
+        return problem
+    }
+
+    static func tooManyRequests(retryAfter seconds: Int, detail: String) -> Problem {
+        var problem = Problem(.tooManyRequests, detail: detail)
+        problem.retryAfterSeconds = seconds
+        return problem
+    }
+
+    /// What a database failure means for the client; nil for a fault of ours (which stays a 500).
+    static func databaseProblem(sqlState: String?, code: PSQLError.Code) -> Problem? {
+        switch code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return unavailable()
+        default:
+            break
+        }
+        guard let sqlState else { return nil }
+        // 08: connection exception; 57P01-57P03: shutdown, crash recovery, not yet accepting; 53300: too many connections.
+        if sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].contains(sqlState) {
+            return unavailable(retryAfter: sqlState.hasPrefix("40") ? 1 : 5)
+        }
+        // 22: a value PostgreSQL cannot store (out of range, bad encoding); 23514: a CHECK the input broke.
+        if sqlState.hasPrefix("22") || sqlState == "23514" {
+            return Problem(.validation, detail: "a value is out of the range this field can store", errors: [FieldError("body", "a value is out of range")])
+        }
+        return nil
+    }
 
     static func validation(_ errors: [FieldError]) -> Problem {
         Problem(.validation, detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
@@ -112,11 +154,18 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
                 return Problem(.versionConflict, detail: "you sent version \(expected); the current version is \(actual)")
             case .duplicate(let field):
                 return Problem(.conflict, detail: "\(field) is already taken", errors: [FieldError(field, "is already taken")])
+            case .unavailable:
+                return unavailable()
             case .missingReference(let field):
                 return .validation([FieldError(field, "does not exist")])
             case .invalid(let field, let message):
                 return .validation([FieldError(field, message)])
             }
+        case let error as PSQLError:
+            if let problem = databaseProblem(sqlState: error.serverInfo?[.sqlState], code: error.code) { return problem }
+        case let error where String(describing: Swift.type(of: error)) == "ConnectionPoolError":
+            // PostgresNIO's pool could not hand out a connection (the server is down or the pool is closing).
+            return unavailable()
         case let failure as SchedulingFailure:
             return PlanRoutes.problem(failure.error, names: failure.taskNames)
         case let error as HTTPError:

@@ -54,15 +54,17 @@ public struct CredentialStore: Sendable {
     // MARK: API tokens
 
     /// Returns the record and the secret, which is shown this once and never stored.
-    public func createToken(agency: AgencyID, member: UUID, name: String, on connection: PostgresConnection) async throws -> (TokenRecord, String) {
+    public func createToken(
+        agency: AgencyID, member: UUID, name: String, expiresAt: Date? = nil, on connection: PostgresConnection
+    ) async throws -> (TokenRecord, String) {
         let secret = Self.newSecret(prefix: "trl_")
         let id = UUID()
         let prefix = String(secret.prefix(10))
         return try await translatingConstraints(foreignKeys: ["api_tokens_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
-                INSERT INTO api_tokens (agency_id, id, member_id, name, token_hash, prefix)
-                VALUES (\(agency.rawValue), \(id), \(member), \(name), \(Self.hash(secret)), \(prefix))
-                RETURNING id, member_id, name, prefix, created_at, last_used_at, revoked_at
+                INSERT INTO api_tokens (agency_id, id, member_id, name, token_hash, prefix, expires_at)
+                VALUES (\(agency.rawValue), \(id), \(member), \(name), \(Self.hash(secret)), \(prefix), \(expiresAt))
+                RETURNING \(unescaped: Self.tokenColumns)
                 """, logger: logger)
             for try await row in rows { return (try Self.decodeToken(row), secret) }
             throw StoreError.notFound("member")
@@ -71,7 +73,7 @@ public struct CredentialStore: Sendable {
 
     public func listTokens(on connection: PostgresConnection) async throws -> [TokenRecord] {
         let rows = try await connection.query(
-            "SELECT id, member_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at, id", logger: logger)
+            "SELECT \(unescaped: Self.tokenColumns) FROM api_tokens ORDER BY created_at, id", logger: logger)
         var tokens: [TokenRecord] = []
         for try await row in rows { tokens.append(try Self.decodeToken(row)) }
         return tokens
@@ -80,26 +82,60 @@ public struct CredentialStore: Sendable {
     public func revokeToken(_ id: UUID, on connection: PostgresConnection) async throws -> TokenRecord {
         let rows = try await connection.query("""
             UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
-            RETURNING id, member_id, name, prefix, created_at, last_used_at, revoked_at
+            RETURNING \(unescaped: Self.tokenColumns)
             """, logger: logger)
         for try await row in rows { return try Self.decodeToken(row) }
         throw StoreError.notFound("token")
     }
 
-    /// The principal a bearer token stands for, or nil; records the token's last use.
-    public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> Principal? {
+    /// The role of the member a token belongs to (who may act on it depends on it).
+    public func tokenHolderRole(_ id: UUID, on connection: PostgresConnection) async throws -> MemberRole {
         let rows = try await connection.query(
-            "SELECT agency_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(Self.hash(secret)))", logger: logger)
-        for try await (agency, member, role, client) in rows.decode((UUID, UUID, String, UUID?).self) {
+            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = t.agency_id AND m.id = t.member_id WHERE t.id = \(id)",
+            logger: logger)
+        for try await raw in rows.decode(String.self) {
+            guard let role = MemberRole(rawValue: raw) else { throw StoreError.invalid(field: "role", message: "unknown role \(raw) in the database") }
+            return role
+        }
+        throw StoreError.notFound("token")
+    }
+
+    /// After a password change: every session of the member but `keepSession`, and every token but `keepToken`,
+    /// stop working. Returns how many of each ended.
+    public func endCredentials(
+        member: UUID, keepSession: UUID?, keepToken: UUID?, on connection: PostgresConnection
+    ) async throws -> (sessions: Int, tokens: Int) {
+        var sessions = 0, tokens = 0
+        for try await _ in try await connection.query("""
+            DELETE FROM sessions WHERE member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
+            """, logger: logger) { sessions += 1 }
+        for try await _ in try await connection.query("""
+            UPDATE api_tokens SET revoked_at = now() WHERE member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
+            RETURNING id
+            """, logger: logger) { tokens += 1 }
+        return (sessions, tokens)
+    }
+
+    /// The principal a bearer token stands for and the token's id, or nil (unknown, revoked or expired);
+    /// records the token's last use at most once a minute.
+    public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, tokenID: UUID)? {
+        let rows = try await connection.query(
+            "SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(Self.hash(secret)))", logger: logger)
+        for try await (agency, token, member, role, client) in rows.decode((UUID, UUID, UUID, String, UUID?).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
-            return Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init))
+            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), token)
         }
         return nil
     }
 
+    static let tokenColumns = "id, member_id, name, prefix, created_at, last_used_at, revoked_at, expires_at"
+
     static func decodeToken(_ row: PostgresRow) throws -> TokenRecord {
-        let (id, member, name, prefix, createdAt, lastUsed, revoked) = try row.decode((UUID, UUID, String, String, Date, Date?, Date?).self)
-        return TokenRecord(id: id, memberId: member, name: name, prefix: prefix, createdAt: createdAt, lastUsedAt: lastUsed, revokedAt: revoked)
+        let (id, member, name, prefix, createdAt, lastUsed, revoked, expires) =
+            try row.decode((UUID, UUID, String, String, Date, Date?, Date?, Date?).self)
+        return TokenRecord(
+            id: id, memberId: member, name: name, prefix: prefix, createdAt: createdAt, lastUsedAt: lastUsed, revokedAt: revoked,
+            expiresAt: expires)
     }
 
     // MARK: Password sign-in and sessions
@@ -137,12 +173,15 @@ public struct CredentialStore: Sendable {
         throw StoreError.notFound("member")
     }
 
-    public func authenticateSession(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, csrfToken: String)? {
+    public func authenticateSession(
+        _ secret: String, on connection: PostgresConnection
+    ) async throws -> (Principal, csrfToken: String, sessionID: UUID)? {
         let rows = try await connection.query(
-            "SELECT agency_id, member_id, role::text, client_id, csrf_token FROM trellis_authenticate_session(\(Self.hash(secret)))", logger: logger)
-        for try await (agency, member, role, client, csrf) in rows.decode((UUID, UUID, String, UUID?, String).self) {
+            "SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token FROM trellis_authenticate_session(\(Self.hash(secret)))",
+            logger: logger)
+        for try await (agency, session, member, role, client, csrf) in rows.decode((UUID, UUID, UUID, String, UUID?, String).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
-            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf)
+            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf, session)
         }
         return nil
     }

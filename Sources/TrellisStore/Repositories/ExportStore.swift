@@ -136,4 +136,14 @@ public struct ExportStore: Sendable {
         }
         throw StoreError.notFound("export")
     }
+
+    /// Exports of the transaction's agency that are queued or running, and that started in the last 24 hours.
+    public func budgetUse(on connection: PostgresConnection) async throws -> (active: Int, today: Int) {
+        let rows = try await connection.query("""
+            SELECT count(*) FILTER (WHERE status IN ('queued', 'running')), count(*) FILTER (WHERE created_at > now() - interval '1 day')
+            FROM exports
+            """, logger: logger)
+        for try await (active, today) in rows.decode((Int64, Int64).self) { return (Int(active), Int(today)) }
+        return (0, 0)
+    }
 }

@@ -13,7 +13,7 @@ public struct PeopleStore: Sendable {
         version::int8, created_at
         """
     static let memberConstraints = (
-        unique: ["members_agency_id_email_key": "email"],
+        unique: ["members_agency_id_email_key": "email", "members_email_ci": "email"],
         foreignKeys: ["members_agency_id_client_id_fkey": "clientId"]
     )
 

@@ -91,6 +91,8 @@ public struct TokenRecord: Sendable, Codable, Hashable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// After this the token no longer authenticates; nil: until revoked.
+    public var expiresAt: Date?
 }
 
 public struct AgencyRecord: Sendable, Codable, Hashable {

@@ -72,11 +72,13 @@ public struct WebhookStore: Sendable {
         throw StoreError.notFound("webhook")
     }
 
-    /// A new secret; the old one stops signing at once.
-    public func rotateSecret(_ id: UUID, on connection: PostgresConnection) async throws -> (WebhookRecord, secret: String) {
+    /// A new secret; the old one keeps signing beside it for `overlap`, so receivers can switch without a gap.
+    public func rotateSecret(_ id: UUID, overlap: Duration = .seconds(24 * 3600), on connection: PostgresConnection) async throws -> (WebhookRecord, secret: String) {
         let secret = CredentialStore.newSecret(prefix: "whsec_")
         let record = try await Self.one(try await connection.query("""
-            UPDATE webhooks SET secret = \(secret), updated_at = now() WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = now() + \(Double(overlap.components.seconds)) * interval '1 second',
+                secret = \(secret), updated_at = now()
+            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger))
         return (record, secret)
     }
@@ -84,13 +86,18 @@ public struct WebhookStore: Sendable {
     /// What the delivery job needs: where to post and the secret to sign with.
     public struct Target: Sendable {
         public var url: String
-        public var secret: String
+        /// The current secret first, then the previous one while its rotation's grace period lasts.
+        public var secrets: [String]
         public var active: Bool
     }
 
     public func target(_ id: UUID, on connection: PostgresConnection) async throws -> Target? {
-        let rows = try await connection.query("SELECT url, secret, active FROM webhooks WHERE id = \(id)", logger: logger)
-        for try await (url, secret, active) in rows.decode((String, String, Bool).self) { return Target(url: url, secret: secret, active: active) }
+        let rows = try await connection.query("""
+            SELECT url, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, active FROM webhooks WHERE id = \(id)
+            """, logger: logger)
+        for try await (url, secret, previous, active) in rows.decode((String, String, String?, Bool).self) {
+            return Target(url: url, secrets: [secret] + (previous.map { [$0] } ?? []), active: active)
+        }
         return nil
     }
 

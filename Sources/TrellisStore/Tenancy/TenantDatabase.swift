@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import TrellisDomain
 
 /// The application's access to PostgreSQL. Every unit of work is one transaction; tenant work sets the
@@ -7,36 +8,72 @@ import TrellisDomain
 public struct TenantDatabase: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// How long a unit of work waits for a connection before it gives up with `StoreError.unavailable`: while
+    /// the server is down the pool would otherwise keep a request waiting for as long as the outage lasts.
+    public let connectionWait: Duration
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
+        self.connectionWait = connectionWait
     }
 
     /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws.
     public func withTenant<T: Sendable>(
         _ agency: AgencyID, _ work: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
-                    "SELECT set_config('trellis.agency_id', \(agency.rawValue.uuidString), true)", logger: logger)
-                return try await work(connection)
-            }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        try await transaction { connection in
+            try await connection.query(
+                "SELECT set_config('trellis.agency_id', \(agency.rawValue.uuidString), true)", logger: logger)
+            return try await work(connection)
         }
     }
 
     /// A transaction with no agency set: sees no tenant rows at all; for system tables (jobs, schedules)
     /// and the security-definer functions that authentication uses.
     public func withSystem<T: Sendable>(_ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(work)
+    }
+
+    private func transaction<T: Sendable>(_ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let acquired = Flag()
+        let (client, logger, wait) = (self.client, self.logger, self.connectionWait)
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+            return try await withoutActuallyEscaping(work) { work in
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withTransaction(logger: logger) { connection in
+                            acquired.set()
+                            return try await work(connection)
+                        }
+                    }
+                    // The watchdog: if no connection came within `wait`, the server is unreachable; cancelling the
+                    // task above withdraws its request from the pool.
+                    group.addTask {
+                        try await Task.sleep(for: wait)
+                        if !acquired.isSet { throw StoreError.unavailable }
+                        return nil
+                    }
+                    while let next = try await group.next() {
+                        if let result = next {
+                            group.cancelAll()
+                            return result
+                        }
+                    }
+                    throw StoreError.unavailable
+                }
+            }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.commitError ?? error.beginError ?? error
         }
     }
+}
+
+/// Set once, read from another task.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// What the store reports to the API layer; the HTTP module maps each case to a problem type.
@@ -49,6 +86,8 @@ public enum StoreError: Error, Equatable, Sendable {
     /// A reference to a row that does not exist in this agency.
     case missingReference(field: String)
     case invalid(field: String, message: String)
+    /// No connection to the database within the wait: it is down or restarting.
+    case unavailable
 }
 
 extension PSQLError {

@@ -1,0 +1,220 @@
+import Foundation
+import Hummingbird
+import Testing
+@testable import TrellisHTTP
+import TrellisJobs
+import TrellisStore
+import TrellisTestSupport
+
+/// What an attacker or a fuzzer tries: input PostgreSQL refuses, roles reaching up, webhooks reaching inside,
+/// floods of sign-ins, exports of another client.
+@Suite("Hardening")
+struct HardeningTests {
+    @Test func textWithNULIsA422NamingTheFieldNeverA500() async throws {
+        try await APIHarness.run { api in
+            let member = try await api.call(.post, "/v1/members", token: api.tokenA,
+                                            json: #"{"email":"n@a.example","displayName":"Ann\u0000","role":"consultant"}"#)
+            #expect(member.status == 422, "\(member.text)")
+            #expect(member.failingFields == ["displayName"])
+            let query = try await api.call(.get, "/v1/clients?q=a%00b", token: api.tokenA)
+            #expect(query.status == 422, "\(query.text)")
+            #expect(query.failingFields == ["q"])
+            let nested = try await api.call(.post, "/v1/clients", token: api.tokenA,
+                                            json: #"{"name":"C","timeZone":"UTC","goals":[{"name":"x\u0000"}]}"#)
+            #expect(nested.status == 422, "\(nested.text)")
+            #expect(nested.failingFields.contains("goals[0].name"))
+        }
+    }
+
+    @Test func aTinyAllocationIsRefusedNotRoundedToZero() async throws {
+        try await APIHarness.run { api in
+            let client = try await api.createClient("Tiny")
+            let (member, _) = try await api.member(.consultant)
+            let role = try await api.roleID("community-manager")
+            let reply = try await api.call(.post, "/v1/assignments", token: api.tokenA, json: """
+                {"memberId":"\(member)","clientId":"\(client)","roleId":"\(role)","allocation":{"percent":5e-324},
+                 "startsOn":"2026-01-05","endsOn":"2026-02-05"}
+                """)
+            #expect(reply.status == 422, "\(reply.text)")
+            #expect(reply.failingFields == ["allocation.percent"])
+        }
+    }
+
+    @Test func aKnownPathWithAnotherMethodIs405WithAllow() async throws {
+        try await APIHarness.run { api in
+            let trace = try await api.call(.init("TRACE")!, "/v1/clients", token: api.tokenA)
+            #expect(trace.status == 405)
+            #expect(trace.headers[.allow] == "GET, HEAD, POST")
+            let put = try await api.call(.put, "/v1/clients/\(UUID())", token: api.tokenA)
+            #expect(put.status == 405)
+            #expect(put.headers[.allow]?.contains("PATCH") == true)
+            #expect(try await api.call(.get, "/v1/nothing-here", token: api.tokenA).status == 404)
+        }
+    }
+
+    @Test func aManagerCannotTakeAnOwnersPowers() async throws {
+        try await APIHarness.run { api in
+            let (_, managerToken) = try await api.member(.manager)
+            let me = try await api.call(.get, "/v1/me", token: api.tokenA)
+            let ownerID = try #require((me.json["member"] as? [String: Any])?["id"] as? String)
+            let mint = try await api.call(.post, "/v1/tokens", token: managerToken, json: #"{"name":"mine now","memberId":"\#(ownerID)"}"#)
+            #expect(mint.status == 403, "\(mint.text)")
+            let (consultant, _) = try await api.member(.consultant)
+            #expect(try await api.call(.post, "/v1/tokens", token: managerToken, json: #"{"name":"x","memberId":"\#(consultant)"}"#).status == 403,
+                    "a manager mints tokens for themself only")
+            #expect(try await api.call(.post, "/v1/tokens", token: managerToken, json: #"{"name":"own"}"#).status == 201)
+            let email = try await api.call(.patch, "/v1/members/\(ownerID)", token: managerToken, json: #"{"email":"evil@a.example"}"#)
+            #expect(email.status == 403, "\(email.text)")
+            let password = try await api.call(.patch, "/v1/members/\(ownerID)", token: managerToken, json: #"{"password":"new password 123"}"#)
+            #expect(password.status == 403)
+            let tokens = try await api.call(.get, "/v1/tokens", token: api.tokenA)
+            let ownerToken = try #require(tokens.array.first { $0["memberId"] as? String == ownerID }?["id"] as? String)
+            #expect(try await api.call(.post, "/v1/tokens/\(ownerToken)/revoke", token: managerToken).status == 403)
+            #expect(try await api.call(.get, "/v1/me", token: api.tokenA).status == 200, "the owner's token still works")
+        }
+    }
+
+    @Test func aPasswordChangeEndsThePersonsOtherSessionsAndTokens() async throws {
+        try await APIHarness.run { api in
+            let (id, _) = try await api.member(.consultant)
+            #expect(try await api.call(.patch, "/v1/members/\(id)", token: api.tokenA, json: #"{"password":"first password 1"}"#).status == 200)
+            let token = try #require(try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"t","memberId":"\#(id)"}"#).string("secret"))
+            let email = try #require(try await api.call(.get, "/v1/members/\(id)", token: api.tokenA).string("email"))
+            let login = try await api.call(.post, "/v1/auth/login", token: nil, json: #"{"agency":"agency-a","email":"\#(email)","password":"first password 1"}"#)
+            #expect(login.status == 200)
+            let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            #expect(try await api.call(.get, "/v1/me", token: nil, headers: [.cookie: cookie]).status == 200)
+            #expect(try await api.call(.get, "/v1/me", token: token).status == 200)
+            let change = try await api.call(.patch, "/v1/members/\(id)", token: api.tokenA, json: #"{"password":"second password 2"}"#)
+            #expect(change.status == 200)
+            #expect(change.headers[.init("Trellis-Ended-Credentials")!] == "sessions=1, tokens=1")
+            #expect(try await api.call(.get, "/v1/me", token: nil, headers: [.cookie: cookie]).status == 401, "the old session ended")
+            #expect(try await api.call(.get, "/v1/me", token: token).status == 401, "the token was revoked")
+        }
+    }
+
+    @Test func tokensExpireAndEmailsAreUniqueWhateverTheirCase() async throws {
+        try await APIHarness.run { api in
+            let past = try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"old","expiresAt":"2020-01-01T00:00:00Z"}"#)
+            #expect(past.status == 422)
+            #expect(past.failingFields == ["expiresAt"])
+            let soon = try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"soon","expiresAt":"2028-01-01T00:00:00Z"}"#)
+            #expect(soon.status == 201)
+            let secret = try #require(soon.string("secret"))
+            #expect(try await api.call(.get, "/v1/me", token: secret).status == 200)
+            try await api.db.owner.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'soon'", logger: api.db.logger)
+            #expect(try await api.call(.get, "/v1/me", token: secret).status == 401, "an expired token no longer works")
+
+            let first = try await api.call(.post, "/v1/members", token: api.tokenA, json: #"{"email":"Case@A.example","displayName":"A","role":"consultant"}"#)
+            #expect(first.status == 201)
+            let second = try await api.call(.post, "/v1/members", token: api.tokenA, json: #"{"email":"case@a.EXAMPLE","displayName":"B","role":"consultant"}"#)
+            #expect(second.status == 409, "\(second.text)")
+        }
+    }
+
+    @Test func theEleventhSignInInAMinuteIs429WithRetryAfter() async throws {
+        try await APIHarness.run { api in
+            for attempt in 1...10 {
+                let reply = try await api.call(.post, "/v1/auth/login", token: nil,
+                                               json: #"{"agency":"agency-a","email":"owner\#(attempt)@a.example","password":"wrong wrong"}"#)
+                #expect(reply.status == 401, "attempt \(attempt): \(reply.text)")
+            }
+            let eleventh = try await api.call(.post, "/v1/auth/login", token: nil, json: #"{"agency":"agency-a","email":"owner@a.example","password":"correct horse battery"}"#)
+            #expect(eleventh.status == 429)
+            #expect(Int(eleventh.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(eleventh.problemType == "https://trellis.app/problems/too-many-requests")
+        }
+    }
+
+    @Test func theSessionCookieIsSecureUnlessLocalDevelopment() async throws {
+        try await APIHarness.run(security: SecuritySettings()) { api in
+            let login = try await api.call(.post, "/v1/auth/login", token: nil, json: #"{"agency":"agency-a","email":"owner@a.example","password":"correct horse battery"}"#)
+            #expect(login.headers[.setCookie]?.contains("Secure") == true)
+            #expect(login.headers[.setCookie]?.contains("HttpOnly") == true)
+        }
+        try await APIHarness.run(security: .localDevelopment) { api in
+            let login = try await api.call(.post, "/v1/auth/login", token: nil, json: #"{"agency":"agency-a","email":"owner@a.example","password":"correct horse battery"}"#)
+            #expect(login.headers[.setCookie]?.contains("Secure") == false)
+        }
+    }
+
+    @Test func aClientViewerGets404ForAnotherClientsExport() async throws {
+        try await APIHarness.run { api in
+            let mine = try await api.createClient("Mine")
+            let theirs = try await api.createClient("Theirs")
+            let (_, viewer) = try await api.member(.clientViewer, clientID: mine)
+            let other = try await api.call(.post, "/v1/exports", token: api.tokenA, json: #"{"format":"csv","clientId":"\#(theirs)"}"#)
+            #expect(other.status == 202, "\(other.text)")
+            let otherID = try #require((other.json["export"] as? [String: Any])?["id"] as? String)
+            #expect(try await api.call(.get, "/v1/exports/\(otherID)", token: viewer).status == 404)
+            #expect(try await api.call(.get, "/v1/exports/\(otherID)/download", token: viewer).status == 404)
+            let own = try await api.call(.post, "/v1/exports", token: viewer, json: #"{"format":"csv","clientId":"\#(mine)"}"#)
+            let ownID = try #require((own.json["export"] as? [String: Any])?["id"] as? String)
+            #expect(try await api.call(.get, "/v1/exports/\(ownID)", token: viewer).status == 200)
+        }
+    }
+
+    @Test func exportsPerAgencyAreCapped() async throws {
+        var limits = APILimits()
+        limits.concurrentExportsPerAgency = 2
+        try await APIHarness.run(limits: limits) { api in
+            for _ in 0..<2 {
+                #expect(try await api.call(.post, "/v1/exports", token: api.tokenA, json: #"{"format":"csv"}"#).status == 202)
+            }
+            let third = try await api.call(.post, "/v1/exports", token: api.tokenA, json: #"{"format":"csv"}"#)
+            #expect(third.status == 429)
+            #expect(third.headers[.retryAfter] != nil)
+            #expect(try await api.call(.post, "/v1/exports", token: api.tokenB, json: #"{"format":"csv"}"#).status == 202, "another agency has its own budget")
+        }
+    }
+
+    /// Production settings: https only, and no address inside the platform's network, by any spelling.
+    @Test(arguments: [
+        "http://hooks.example/h", "https://127.0.0.1/h", "https://127.1.2.3:8080/h", "https://10.1.2.3/h", "https://172.16.0.1/h",
+        "https://192.168.1.1/h", "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/h", "https://224.0.0.1/h",
+        "https://0.0.0.0/h", "https://[::1]/h", "https://[fd00::1]/h", "https://[fe80::1]/h", "https://[::ffff:127.0.0.1]/h",
+        "https://localhost/h", "https://api.localhost/h", "https://intranet/h",
+    ])
+    func aWebhookToAnInternalAddressIsRefused(url: String) async throws {
+        try await APIHarness.run(security: SecuritySettings()) { api in
+            let reply = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"\#(url)","events":["task.due"]}"#)
+            #expect(reply.status == 422, "\(url): \(reply.text)")
+            #expect(reply.failingFields == ["url"])
+        }
+    }
+
+    @Test func aNameThatResolvesToLoopbackIsRefusedAfterDNS() async throws {
+        await #expect(throws: OutboundPolicy.Refused.self) { try await OutboundPolicy().resolve(host: "localhost") }
+        #expect(try await OutboundPolicy.localDevelopment.resolve(host: "localhost").isEmpty == false)
+        #expect(try await OutboundPolicy().resolve(host: "93.184.215.14") == "93.184.215.14", "a public address passes")
+    }
+
+    @Test func webhookTestsAreRateLimited() async throws {
+        try await APIHarness.run { api in
+            let id = try #require(try await api.call(.post, "/v1/webhooks", token: api.tokenA,
+                                                     json: #"{"url":"https://hooks.example/t","events":["task.due"]}"#).string("id"))
+            for _ in 0..<5 { #expect(try await api.call(.post, "/v1/webhooks/\(id)/test", token: api.tokenA).status == 202) }
+            let sixth = try await api.call(.post, "/v1/webhooks/\(id)/test", token: api.tokenA)
+            #expect(sixth.status == 429)
+            #expect(sixth.headers[.retryAfter] != nil)
+        }
+    }
+
+    @Test func feedLinksUseThePublicBaseURLNotTheHostHeader() async throws {
+        var security = SecuritySettings.localDevelopment
+        security.publicBaseURL = "https://trellis.example"
+        try await APIHarness.run(security: security) { api in
+            let client = try await api.createClient("Feed")
+            let plan = try await api.call(.post, "/v1/plans", token: api.tokenA, json: #"{"clientId":"\#(client)","startsOn":"2026-03-02"}"#)
+            let planID = try #require((plan.json["plan"] as? [String: Any])?["id"] as? String, "\(plan.text)")
+            let feed = try await api.call(.post, "/v1/plans/\(planID)/feed", token: api.tokenA)
+            #expect(feed.string("url")?.hasPrefix("https://trellis.example/feeds/") == true, "\(feed.text)")
+            #expect(feed.string("webcal")?.hasPrefix("webcal://trellis.example/feeds/") == true)
+        }
+    }
+}
+
+extension [String: Any] {
+    /// The items of a list envelope (`{"items": [...]}`) or nothing.
+    var items: [[String: Any]] { self["items"] as? [[String: Any]] ?? [] }
+}
