@@ -40,7 +40,9 @@ public struct OutboundPolicy: Sendable, Equatable {
             if let address = IPAddress(bare), address.isInternal {
                 return Refused(errorClass: "internal_address", description: "must not point to a loopback, private, link-local or other internal address")
             }
-            let lower = bare.lowercased()
+            // `localhost.` is `localhost`: a trailing dot only makes a name fully qualified.
+            var lower = bare.lowercased()
+            while lower.hasSuffix(".") { lower.removeLast() }
             if lower == "localhost" || lower.hasSuffix(".localhost") || lower.hasSuffix(".local") || lower.hasSuffix(".internal") || !lower.contains(".") {
                 return Refused(errorClass: "internal_address", description: "must name a public host")
             }

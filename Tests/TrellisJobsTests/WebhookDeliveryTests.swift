@@ -124,4 +124,104 @@ struct WebhookDeliveryTests {
         #expect(WebhookSignature.parse(header)?.signatures == [digest])
         #expect(WebhookSignature.parse("garbage") == nil)
     }
+
+    /// A receiver on this machine: `/hook` answers `answer`; `/landing` counts what reaches it.
+    static func withReceiver(
+        answer: @escaping @Sendable (Int) -> Response, _ body: @Sendable (Int, Hits) async throws -> Void
+    ) async throws {
+        let hits = Hits()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let signature = Self.header(request, "Trellis-Signature")
+            let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            let n = hits.append("hook " + signature + "\u{1}" + body)
+            return answer(n)
+        }
+        router.post("/landing") { _, _ -> Response in
+            _ = hits.append("landing")
+            return Response(status: .ok)
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { live in try await body(try #require(live.port), hits) }
+    }
+
+    func deliverPing(_ h: JobsHarness, url: String, policy: OutboundPolicy, until state: JobState) async throws -> (job: Int, reached: Bool) {
+        let created = try await h.call(.post, "/v1/webhooks", json: #"{"url":"\#(url)","events":["task.due"]}"#)
+        let webhookID = try #require(created.string("id"), "\(created.text)")
+        let jobID = try #require(try await h.call(.post, "/v1/webhooks/\(webhookID)/test").json["jobId"] as? Int)
+        let registry = PlatformJobs.registry(database: h.database, outbound: policy)
+        let reached = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 1]), logger: h.logger) { _ in
+            try await eventually(timeout: .seconds(20), every: .milliseconds(50)) {
+                let job = try await h.queue.job(JobID(jobID))
+                return job?.state == state || (state == .retryable && (job?.errors.isEmpty == false))
+            }
+        }
+        return (jobID, reached)
+    }
+
+    @Test func aRedirectIsNotFollowedAndTheAnswerIsNotKept() async throws {
+        try await JobsHarness.run { h in
+            try await Self.withReceiver(answer: { _ in
+                Response(status: .found, headers: [.location: "/landing"], body: .init(byteBuffer: ByteBuffer(string: "internal secret page")))
+            }) { port, hits in
+                let (jobID, failed) = try await deliverPing(h, url: "http://127.0.0.1:\(port)/hook", policy: .localDevelopment, until: .retryable)
+                #expect(failed)
+                #expect(hits.all.filter { $0 == "landing" }.isEmpty, "the redirect was not followed")
+                let job = try #require(try await h.queue.job(JobID(jobID)))
+                #expect(job.errors.first?.error == "HTTP 302")
+                let logged = try await h.count("SELECT count(*) FROM webhook_deliveries WHERE error = 'HTTP 302' AND status_code = 302")
+                #expect(logged == 1)
+                #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE error LIKE '%secret%'") == 0, "no answer body is kept")
+            }
+        }
+    }
+
+    @Test func aDeliveryToLoopbackIsRefusedByProductionSettingsAndNeverSent() async throws {
+        try await JobsHarness.run { h in
+            try await Self.withReceiver(answer: { _ in Response(status: .ok) }) { port, hits in
+                // Registered under local-development settings, delivered under production ones: the address is
+                // checked again at delivery, after DNS.
+                let (jobID, finished) = try await deliverPing(h, url: "https://localhost:\(port)/hook", policy: OutboundPolicy(), until: .discarded)
+                #expect(finished)
+                #expect(hits.all.isEmpty, "nothing reached the receiver")
+                #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE error = 'internal_address'") == 1)
+                _ = jobID
+            }
+        }
+    }
+
+    @Test func aRotatedSecretKeepsSigningBesideTheNewOneForItsGracePeriod() async throws {
+        try await JobsHarness.run { h in
+            try await Self.withReceiver(answer: { _ in Response(status: .ok) }) { port, hits in
+                let created = try await h.call(.post, "/v1/webhooks", json: #"{"url":"http://127.0.0.1:\#(port)/hook","events":["task.due"]}"#)
+                let webhookID = try #require(created.string("id"))
+                let old = try #require(created.string("secret"))
+                let new = try #require(try await h.call(.post, "/v1/webhooks/\(webhookID)/rotate-secret").string("secret"))
+                let jobID = try #require(try await h.call(.post, "/v1/webhooks/\(webhookID)/test").json["jobId"] as? Int)
+                let registry = PlatformJobs.registry(database: h.database, outbound: .localDevelopment)
+                _ = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: [WebhookDeliverJob.queue: 1]), logger: h.logger) { _ in
+                    try await eventually(timeout: .seconds(20), every: .milliseconds(50)) { try await h.queue.job(JobID(jobID))?.state == .completed }
+                }
+                let hit = try #require(hits.all.first).dropFirst("hook ".count).split(separator: "\u{1}", maxSplits: 1)
+                let header = String(hit[0]), body = hit.count > 1 ? String(hit[1]) : ""
+                let parsed = try #require(WebhookSignature.parse(header))
+                #expect(parsed.signatures == [
+                    WebhookDeliverJob.signature(secret: new, timestamp: parsed.timestamp, body: body),
+                    WebhookDeliverJob.signature(secret: old, timestamp: parsed.timestamp, body: body),
+                ], "the new secret and, during the grace period, the old one sign: \(header)")
+                // After the grace period only the new secret signs.
+                try await h.db.owner.query("UPDATE webhooks SET previous_secret_expires_at = now() - interval '1 second'", logger: h.logger)
+                let target = try #require(try await h.database.withTenant(h.agency) { try await WebhookStore(logger: h.logger).target(UUID(uuidString: webhookID)!, on: $0) })
+                #expect(target.secrets == [new])
+            }
+        }
+    }
+}
+
+/// What a test receiver was sent, in order.
+final class Hits: Sendable {
+    private let list = Mutex<[String]>([])
+    /// Appends and returns how many there are now.
+    func append(_ hit: String) -> Int { list.withLock { $0.append(hit); return $0.count } }
+    var all: [String] { list.withLock { $0 } }
 }

@@ -103,4 +103,59 @@ struct TenantIsolationTests {
             #expect(seen == ["Beta", "Bolt"])
         }
     }
+
+    /// Row-level security binds the tables' owner too: only the credential functions' own role passes it.
+    @Test func rowLevelSecurityIsForcedOnEveryTenantTable() async throws {
+        try await withTestDatabase { db in
+            let rows = try await db.owner.query("""
+                SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'agency_id'
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT LIKE 'trellis\\_%' AND NOT c.relforcerowsecurity
+                """, logger: db.logger)
+            var unforced: [String] = []
+            for try await name in rows.decode(String.self) { unforced.append(name) }
+            #expect(unforced.isEmpty, "tables without FORCE ROW LEVEL SECURITY: \(unforced)")
+            let functions = try await db.owner.query("""
+                SELECT p.proname, r.rolname, r.rolbypassrls FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+                WHERE p.prosecdef AND p.pronamespace = 'public'::regnamespace ORDER BY 1
+                """, logger: db.logger)
+            for try await (name, owner, bypass) in functions.decode((String, String, Bool).self) {
+                #expect(owner == "trellis_definer" && bypass, "\(name) is owned by \(owner)")
+            }
+        }
+    }
+
+    /// The API's role reads and changes its agency's jobs only; the whole queue is the worker's.
+    @Test func theAPIRoleSeesOnlyItsAgencysJobsAndNoQueueMachinery() async throws {
+        try await withTestDatabase { db in
+            let (a, b) = try await twoAgencies(db)
+            try await db.owner.query("""
+                INSERT INTO trellis_jobs (agency_id, queue, kind, args) VALUES (\(a.rawValue), 'default', 'x.y', '{}'), (\(b.rawValue), 'default', 'x.y', '{}'),
+                    (NULL, 'default', 'system.noop', '{}')
+                """, logger: db.logger)
+            func count(_ database: TenantDatabase, _ agency: AgencyID?) async throws -> Int {
+                let work: @Sendable (PostgresConnection) async throws -> Int = { connection in
+                    for try await n in try await connection.query("SELECT count(*)::int8 FROM trellis_jobs", logger: db.logger).decode(Int.self) { return n }
+                    return -1
+                }
+                if let agency { return try await database.withTenant(agency, work) }
+                return try await database.withSystem(work)
+            }
+            #expect(try await count(db.apiDatabase, nil) == 0, "no agency set: the API role sees no job")
+            #expect(try await count(db.apiDatabase, a) == 1, "its own agency's job only")
+            #expect(try await count(db.tenantDatabase, nil) == 3, "the worker's role sees the whole queue")
+            await #expect(throws: PSQLError.self) {
+                try await db.apiDatabase.withTenant(a) { connection in
+                    try await connection.query("INSERT INTO trellis_jobs (agency_id, queue, kind, args) VALUES (\(b.rawValue), 'default', 'x.y', '{}')", logger: db.logger)
+                }
+            }
+            for table in ["trellis_leader", "trellis_cron_slots", "trellis_queue_state"] {
+                await #expect(throws: PSQLError.self, "the API role has no rights on \(table)") {
+                    try await db.apiDatabase.withSystem { connection in
+                        try await connection.query("SELECT count(*) FROM \(unescaped: table)", logger: db.logger)
+                    }
+                }
+            }
+        }
+    }
 }
