@@ -33,5 +33,10 @@ export TRELLIS_TEST_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres?sslm
 
 echo "▸ building"
 swift build --build-tests
+if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
+    # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
+    echo "▸ schemathesis over docs/openapi.yaml (every check, ${TRELLIS_FUZZ_SECONDS:-150} s)"
+    Tests/contract/run-schemathesis.sh "$TRELLIS_TEST_ADMIN_URL" "$venv" "${TRELLIS_FUZZ_SECONDS:-150}"
+fi
 echo "▸ testing"
 swift test --skip-build "$@"

@@ -50,7 +50,8 @@ struct APIHarness: Sendable {
         let data: Data
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
-        var array: [[String: Any]] { (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] ?? [] }
+        /// The items of a list (every list answers `{"items": [...], "nextCursor": …}`).
+        var array: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
         var text: String { String(decoding: data, as: UTF8.self) }
         var problemType: String? { json["type"] as? String }
         /// The field names of a 422.

@@ -93,11 +93,11 @@ struct TenantBoundaryTests {
             #expect((inB.json["items"] as? [Any])?.count == 0)
             let membersB = try await api.call(.get, "/v1/members", token: api.tokenB)
             #expect(membersB.array.compactMap { $0["email"] as? String } == ["owner@b.example"])
-            // Referencing A's client from B is refused as a missing reference.
+            // Referencing A's client from B is refused as a missing reference: 404, naming the field.
             let aClient = try await api.call(.get, "/v1/clients", token: api.tokenA).json["items"] as? [[String: Any]]
             let id = aClient?.first?["id"] as? String ?? ""
             let contact = try await api.call(.post, "/v1/contacts", token: api.tokenB, json: #"{"clientId":"\#(id)","name":"Spy"}"#)
-            #expect(contact.status == 422)
+            #expect(contact.status == 404)
             #expect(contact.failingFields == ["clientId"])
         }
     }

@@ -46,7 +46,7 @@ struct DigestTests {
             }
             let assigned = try await member("assigned@agency.example")
             let other = try await member("other@agency.example")
-            let roles = try JSONSerialization.jsonObject(with: try await h.call(.get, "/v1/roles").data) as? [[String: Any]] ?? []
+            let roles = (try JSONSerialization.jsonObject(with: try await h.call(.get, "/v1/roles").data) as? [String: Any])?["items"] as? [[String: Any]] ?? []
             let role = roles.first?["id"] as? String ?? ""
             let assignment = try await h.call(.post, "/v1/assignments", json: """
                 {"memberId":"\(assigned)","clientId":"\(client.lowercasedString)","roleId":"\(role)","allocation":{"percent":50},"startsOn":"2026-01-01","endsOn":"2026-12-31"}

@@ -86,7 +86,7 @@ struct WebhookDeliveryTests {
 
                 // Both attempts are in the log, through the API too.
                 let log = try await h.call(.get, "/v1/webhooks/\(webhookID)/deliveries")
-                let attempts = (try JSONSerialization.jsonObject(with: log.data) as? [[String: Any]]) ?? []
+                let attempts = ((try JSONSerialization.jsonObject(with: log.data) as? [String: Any])?["items"] as? [[String: Any]]) ?? []
                 #expect(attempts.count == 2)
                 let byAttempt = Dictionary(uniqueKeysWithValues: attempts.map { ($0["attempt"] as? Int ?? 0, $0) })
                 #expect(byAttempt[1]?["statusCode"] as? Int == 500)

@@ -28,7 +28,7 @@ public struct Channel: Sendable, Hashable, Codable {
             errors.add("network", "must be one of \(Channel.knownNetworks.sorted().joined(separator: ", "))")
         }
         if handle.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("handle", "must not be empty") }
-        if handle.count > 200 { errors.add("handle", "must be at most 200 characters") }
+        if handle.unicodeScalars.count > 200 { errors.add("handle", "must be at most 200 characters") }
         if let size = audienceSize, size < 0 { errors.add("audienceSize", "must be zero or more") }
         return errors
     }
@@ -83,9 +83,9 @@ public struct ClientDraft: Sendable, Hashable {
         var errors = FieldErrors()
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { errors.add("name", "must not be empty") }
-        if name.count > 200 { errors.add("name", "must be at most 200 characters") }
+        if name.unicodeScalars.count > 200 { errors.add("name", "must be at most 200 characters") }
         if !Slug.isValid(slug) { errors.add("slug", "must be 2–63 lowercase letters, digits or hyphens, starting with a letter") }
-        if let industry, industry.count > 200 { errors.add("industry", "must be at most 200 characters") }
+        if let industry, industry.unicodeScalars.count > 200 { errors.add("industry", "must be at most 200 characters") }
         if TimeZoneID(timeZone) == nil { errors.add("timeZone", "is not an IANA time zone (e.g. Europe/Madrid)") }
         for (index, channel) in channels.enumerated() {
             errors.merge(channel.validate(), prefix: "channels[\(index)]")
@@ -119,7 +119,11 @@ public enum Slug {
         }
         while out.hasSuffix("-") { out.removeLast() }
         if let first = out.first, !first.isLetter { out = "c-" + out }
-        return String(out.prefix(63))
+        // A name with no usable letter (`!!`, `日本`) or a single one still gets a valid slug.
+        if out.isEmpty { out = "client" } else if out.count < 2 { out += "-client" }
+        out = String(out.prefix(63))
+        while out.hasSuffix("-") { out.removeLast() }
+        return out
     }
 }
 

@@ -233,8 +233,18 @@ struct ZoneClock {
     func format(_ date: Date, _ style: Style) -> String { format(unix: ZoneClock.unix(date), style) }
 
     func format(unix t: Int, _ style: Style) -> String {
-        let offset = style == .icalUTC || style == .utcISO ? 0 : offset(atUnix: t)
+        let offset = writtenOffset(atUnix: t, style)
         return ZoneClock.format(local: t + offset, offset: offset, style)
+    }
+
+    /// The offset a date is written with: none for UTC styles; whole minutes for an offset written out
+    /// (RFC 3339 has no seconds there: local mean time's `-00:14:44` becomes `-00:14`, and the clock time
+    /// follows, so the instant stays exact).
+    @inline(__always)
+    func writtenOffset(atUnix t: Int, _ style: Style) -> Int {
+        if style == .icalUTC || style == .utcISO { return 0 }
+        let offset = offset(atUnix: t)
+        return style == .iso ? offset / 60 * 60 : offset
     }
 
     /// Local seconds since 1970 of an instant (for positioning on a local-day axis).
@@ -245,7 +255,7 @@ struct ZoneClock {
     @inline(__always)
     func append(_ date: Date, _ style: Style, to w: inout ExportWriter) {
         let t = ZoneClock.unix(date)
-        let offset = style == .icalUTC || style == .utcISO ? 0 : offset(atUnix: t)
+        let offset = writtenOffset(atUnix: t, style)
         w.appendASCII { ZoneClock.write(local: t + offset, offset: offset, style, into: $0) }
     }
 

@@ -38,8 +38,8 @@ public struct HybridRole: Sendable, Hashable, Codable {
         var errors = FieldErrors()
         if !Slug.isValid(key) { errors.add("key", "must be 2–63 lowercase letters, digits or hyphens, starting with a letter") }
         if name.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("name", "must not be empty") }
-        if name.count > 120 { errors.add("name", "must be at most 120 characters") }
-        if description.count > 2000 { errors.add("description", "must be at most 2000 characters") }
+        if name.unicodeScalars.count > 120 { errors.add("name", "must be at most 120 characters") }
+        if description.unicodeScalars.count > 2000 { errors.add("description", "must be at most 2000 characters") }
         try errors.check()
     }
 }

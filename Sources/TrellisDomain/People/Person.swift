@@ -20,7 +20,7 @@ public struct MemberDraft: Sendable, Hashable {
         var errors = FieldErrors()
         if !Email.isPlausible(email) { errors.add("email", "is not an email address") }
         if displayName.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("displayName", "must not be empty") }
-        if displayName.count > 200 { errors.add("displayName", "must be at most 200 characters") }
+        if displayName.unicodeScalars.count > 200 { errors.add("displayName", "must be at most 200 characters") }
         if !weeklyCapacityHours.isFinite || weeklyCapacityHours < 0 || weeklyCapacityHours > 80 {
             errors.add("weeklyCapacityHours", "must be between 0 and 80")
         }
@@ -76,7 +76,7 @@ public struct TimeOff: Sendable, Hashable, Codable {
     public func validate() throws(ValidationError) {
         var errors = FieldErrors()
         if endsOn < startsOn { errors.add("endsOn", "must not be before startsOn") }
-        if let reason, reason.count > 500 { errors.add("reason", "must be at most 500 characters") }
+        if let reason, reason.unicodeScalars.count > 500 { errors.add("reason", "must be at most 500 characters") }
         try errors.check()
     }
 }
@@ -84,7 +84,7 @@ public struct TimeOff: Sendable, Hashable, Codable {
 public enum Email {
     public static func isPlausible(_ email: String) -> Bool {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+        return email.unicodeScalars.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
             && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !email.contains(where: \.isWhitespace)
     }
 }

@@ -88,10 +88,11 @@ struct AccountRoutes {
         var secret: String
     }
 
-    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[TokenRecord]> {
+    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TokenRecord>> {
         let principal = try context.require(.manageTokens)
+        let window = try ListWindow(request)
         let credentials = self.credentials
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await credentials.listTokens(on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await credentials.listTokens(on: $0) }))
     }
 
     @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<CreatedToken> {

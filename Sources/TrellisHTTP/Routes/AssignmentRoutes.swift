@@ -19,8 +19,9 @@ struct AssignmentRoutes {
 
     static let fields: Set<String> = ["memberId", "clientId", "roleId", "allocation", "startsOn", "endsOn", "commitment"]
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[AssignmentRecord]> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<AssignmentRecord>> {
         let principal = try context.require(.readAssignments)
+        let window = try ListWindow(request)
         var errors = FieldErrors()
         func id(_ name: String) -> UUID? {
             guard let raw = request.query(name) else { return nil }
@@ -30,7 +31,7 @@ struct AssignmentRoutes {
         let member = id("memberId"), client = id("clientId")
         try errors.check()
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.list(member: member, client: client, on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(member: member, client: client, on: $0) }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentRecord> {
@@ -74,8 +75,9 @@ struct AssignmentRoutes {
     }
 
     /// `GET /v1/workload?from=2026-W10&to=2026-W20[&memberId=…]`: per person per ISO week.
-    @Sendable func workload(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[WorkloadRow]> {
+    @Sendable func workload(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WorkloadRow>> {
         let principal = try context.require(.readWorkload)
+        let window = try ListWindow(request)
         var errors = FieldErrors()
         let from = request.query("from").flatMap { ISOWeek(iso: $0) }
         let to = request.query("to").flatMap { ISOWeek(iso: $0) }
@@ -96,7 +98,7 @@ struct AssignmentRoutes {
         let people = try await database.withTenant(principal.agencyID) { [member] in
             try await store.workloadInputs(from: from.monday, through: to.monday.adding(days: 6), member: member, on: $0)
         }
-        return JSONBody(Workload.report(people: people, from: from, through: to))
+        return JSONBody(window.page(Workload.report(people: people, from: from, through: to)))
     }
 
     static func read(_ object: [String: JSONValue], base: AssignmentRecord?) throws -> (AssignmentStore.Refs, AssignmentDraft) {
@@ -105,6 +107,8 @@ struct AssignmentRoutes {
         let client = reader.uuid("clientId", required: base == nil)
         let role = reader.uuid("roleId", required: base == nil)
         let allocation = reader.object("allocation", allowed: ["percent", "hoursPerWeek"], required: base == nil) { item -> Allocation? in
+            // Exactly one of the two, given as a number: an explicit null is neither.
+            for key in ["percent", "hoursPerWeek"] where item.isNull(key) { item.errors.add(item.path(key), "must be a number, not null") }
             let percent = item.double("percent")
             let hours = item.double("hoursPerWeek")
             switch (percent, hours) {

@@ -28,7 +28,7 @@ struct ClientRoutes {
             }
         }
         filter.search = request.query("q").flatMap { $0.isEmpty ? nil : $0 }
-        filter.includeArchived = request.query("archived") == "true"
+        filter.includeArchived = request.booleanQuery("archived", errors: &errors) ?? false
         filter.onlyID = principal.role == .clientViewer ? principal.clientID?.rawValue : nil
         let limit = try pageLimit(request, errors: &errors)
         var cursor: Cursor?
@@ -124,9 +124,23 @@ struct ClientRoutes {
     }
 }
 
+extension Request {
+    /// `true` or `false`, nothing else (a typo is a 422, not a silent false).
+    func booleanQuery(_ name: String, errors: inout FieldErrors) -> Bool? {
+        guard let raw = query(name) else { return nil }
+        switch raw {
+        case "true": return true
+        case "false": return false
+        default:
+            errors.add(name, "must be true or false")
+            return nil
+        }
+    }
+}
+
 func pageLimit(_ request: Request, errors: inout FieldErrors) throws -> Int {
     guard let raw = request.query("limit") else { return 50 }
-    guard let limit = Int(raw), (1...200).contains(limit) else {
+    guard let limit = plainInteger(raw), (1...200).contains(limit) else {
         errors.add("limit", "must be a whole number from 1 to 200")
         return 50
     }

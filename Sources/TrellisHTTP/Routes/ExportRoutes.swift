@@ -43,6 +43,9 @@ struct ExportRoutes {
         let planID = try context.uuidParameter("planId")
         let format = try Self.format(request.query("format"))
         let baseline = request.query("baseline")
+        var errors = FieldErrors()
+        let bom = request.booleanQuery("bom", errors: &errors) ?? false
+        if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         let (plans, exports, queue, limit) = (self.plans, self.exports, self.queue, self.directLimit)
         enum Answer: Sendable { case file(PlanStore.RenderedExport), job(ExportRecord) }
         let answer: Answer = try await database.withTenant(principal.agencyID) { connection in
@@ -61,7 +64,7 @@ struct ExportRoutes {
             return Response(status: .seeOther, headers: [.location: "/v1/exports/\(record.id.lowercasedString)"])
         case .file(let rendered):
             var body = rendered.body
-            if format == .csv && request.query("bom") == "true" { body = "\u{FEFF}" + body }
+            if format == .csv && bom { body = "\u{FEFF}" + body }
             // Written in 64 KiB slices, so the socket gets the first bytes at once.
             let buffer = ByteBuffer(string: body)
             return Response(

@@ -31,6 +31,15 @@ struct JobRoutes {
     struct Page: Codable, Sendable {
         var items: [AgencyJobStore.JobView]
         var nextCursor: String?
+
+
+        enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 
     static func jobID(_ context: AppRequestContext) throws -> Int64 {
@@ -53,11 +62,13 @@ struct JobRoutes {
         }
         var limit = 50
         if let raw = request.query("limit") {
-            if let n = Int(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
+            if let n = plainInteger(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
         }
         var cursor: Int64?
         if let raw = request.query("cursor") {
-            if let n = Int64(raw) { cursor = n } else { errors.add("cursor", "must be a cursor this API returned") }
+            if raw.count <= 18, !raw.isEmpty, raw.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(raw) { cursor = n } else {
+                errors.add("cursor", "must be digits, as nextCursor gives them")
+            }
         }
         if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         let store = self.store

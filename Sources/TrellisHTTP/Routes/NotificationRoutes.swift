@@ -18,6 +18,16 @@ struct NotificationRoutes {
         var items: [NotificationRecord]
         var unreadCount: Int
         var nextCursor: String?
+
+
+        enum CodingKeys: String, CodingKey { case items, unreadCount, nextCursor }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(unreadCount, forKey: .unreadCount)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Page> {
@@ -29,7 +39,7 @@ struct NotificationRoutes {
         }
         var limit = 50
         if let raw = request.query("limit") {
-            if let n = Int(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
+            if let n = plainInteger(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
         }
         var cursor: UUID?
         if let raw = request.query("cursor") {

@@ -26,8 +26,9 @@ struct PeopleRoutes {
 
     static let memberFields: Set<String> = ["email", "displayName", "role", "clientId", "weeklyCapacityHours", "password"]
 
-    @Sendable func listMembers(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[MemberRecord]> {
+    @Sendable func listMembers(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<MemberRecord>> {
         let principal = try context.require(.readPeople)
+        let window = try ListWindow(request)
         var role: MemberRole?
         if let raw = request.query("role") {
             guard let parsed = MemberRole(rawValue: raw) else {
@@ -36,7 +37,7 @@ struct PeopleRoutes {
             role = parsed
         }
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { [role] in try await store.listMembers(role: role, on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [role] in try await store.listMembers(role: role, on: $0) }))
     }
 
     @Sendable func createMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberRecord> {
@@ -108,7 +109,7 @@ struct PeopleRoutes {
         let clientID = reader.uuid("clientId")
         let capacity = reader.double("weeklyCapacityHours")
         let password = reader.string("password", maxLength: 200)
-        if let password, password.count < 10 { reader.errors.add("password", "must be at least 10 characters") }
+        if let password, password.unicodeScalars.count < 10 { reader.errors.add("password", "must be at least 10 characters") }
         try reader.check()
         let draft = MemberDraft(
             email: email ?? base?.email ?? "",
@@ -122,14 +123,15 @@ struct PeopleRoutes {
 
     // MARK: Time off
 
-    @Sendable func listTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[TimeOffRecord]> {
+    @Sendable func listTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TimeOffRecord>> {
         let principal = try context.require(.readPeople)
+        let window = try ListWindow(request)
         let member = try context.uuidParameter("memberId")
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.member(member, on: connection)
             return try await store.timeOff(member: member, on: connection)
-        })
+        }))
     }
 
     @Sendable func addTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TimeOffRecord> {
@@ -162,15 +164,16 @@ struct PeopleRoutes {
 
     // MARK: Contacts
 
-    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[ContactRecord]> {
+    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<ContactRecord>> {
         let principal = try context.require(.readPeople)
+        let window = try ListWindow(request)
         var client: UUID?
         if let raw = request.query("clientId") {
             guard let id = UUID(uuidString: raw) else { throw Problem.validation([FieldError("clientId", "must be a UUID")]) }
             client = id
         }
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { [client] in try await store.listContacts(client: client, on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in try await store.listContacts(client: client, on: $0) }))
     }
 
     @Sendable func createContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactRecord> {

@@ -12,6 +12,8 @@ struct PlanRoutes {
     let store: PlanStore
     let clients: ClientStore
     var maxTasksPerPlan = 5_000
+    /// Durations and lags in minutes of working time: a million is years of any calendar, and fits the columns.
+    static let maxMinutes = 1_000_000
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/templates", use: listTemplates)
@@ -52,10 +54,11 @@ struct PlanRoutes {
         }
     }
 
-    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[TemplateView]> {
+    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TemplateView>> {
         let principal = try context.require(.readPlans)
+        let window = try ListWindow(request)
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.templates(on: $0) }.map(TemplateView.init))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.templates(on: $0) }.map(TemplateView.init)))
     }
 
     @Sendable func readTemplate(_ request: Request, context: AppRequestContext) async throws -> Versioned<TemplateView> {
@@ -145,13 +148,14 @@ struct PlanRoutes {
         var dependencies: [PlanDependencyRecord]
     }
 
-    @Sendable func listPlans(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[PlanRecord]> {
+    @Sendable func listPlans(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<PlanRecord>> {
         let principal = try context.require(.readPlans)
+        let window = try ListWindow(request)
         var client = request.query("clientId").flatMap(UUID.init(uuidString:))
         if request.query("clientId") != nil && client == nil { throw Problem.validation([FieldError("clientId", "must be a UUID")]) }
         if principal.role == .clientViewer { client = principal.clientID?.rawValue }
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { [client] in try await store.plans(client: client, on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in try await store.plans(client: client, on: $0) }))
     }
 
     /// `{clientId, templateId, startsOn, name?}`: instantiates the template on the client's calendar,
@@ -253,6 +257,9 @@ struct PlanRoutes {
         let successor = reader.uuid("successorId", required: true)
         let kind = reader.oneOf("kind", DependencyKind.self) ?? .finishToStart
         let lagMinutes = reader.int("lagMinutes"), lagHours = reader.double("lagHours"), lagDays = reader.double("lagDays")
+        if let lagMinutes, abs(lagMinutes) > Self.maxMinutes { reader.errors.add("lagMinutes", "must be within ±\(Self.maxMinutes)") }
+        if let lagHours, abs(lagHours) > Double(Self.maxMinutes / 60) { reader.errors.add("lagHours", "must be within ±\(Self.maxMinutes / 60)") }
+        if let lagDays, abs(lagDays) > Double(Self.maxMinutes) { reader.errors.add("lagDays", "must be within ±\(Self.maxMinutes) minutes of working time") }
         if [lagMinutes != nil, lagHours != nil, lagDays != nil].filter({ $0 }).count > 1 {
             reader.errors.add("lagMinutes", "give the lag in one unit only")
         }
@@ -262,6 +269,7 @@ struct PlanRoutes {
         return try await edit(request, context) { planID, store, principal, connection in
             let document = try await store.document(planID, on: connection)
             let lag = lagMinutes ?? lagHours.map { Int(($0 * 60).rounded()) } ?? lagDays.map { Int(($0 * Double(document.calendar.minutesPerDay)).rounded()) } ?? 0
+            if abs(lag) > Self.maxMinutes { throw Problem.validation([FieldError("lagDays", "must be within ±\(Self.maxMinutes) minutes of working time")]) }
             try await store.insertDependency(
                 agency: principal.agencyID, plan: planID,
                 PlanDependencyRecord(predecessorId: predecessor, successorId: successor, kind: kind, lagMinutes: lag), on: connection)
@@ -283,9 +291,11 @@ struct PlanRoutes {
     ) async throws -> Versioned<PlanView> {
         let principal = try context.require(.writePlans)
         let planID = try context.uuidParameter("planId")
-        guard let expected = try request.ifMatchVersion() else {
+        guard request.hasIfMatch else {
             throw Problem(.preconditionRequired, detail: "send If-Match with the plan's ETag, so an edit never overwrites one you have not seen")
         }
+        // `If-Match: *` is an explicit "whatever is current".
+        let expected = try request.ifMatchVersion()
         let store = self.store
         let view = try await database.withTenant(principal.agencyID) { connection in
             let plan = try await store.plan(planID, on: connection)
@@ -336,16 +346,26 @@ struct PlanRoutes {
             task.name = name
         }
         if reader.has("parentId") { task.parentId = reader.uuid("parentId") }
-        if let position = reader.int("position") { task.position = position }
+        if let position = reader.int("position") {
+            if (0...Self.maxMinutes).contains(position) { task.position = position } else { reader.errors.add("position", "must be from 0 to \(Self.maxMinutes)") }
+        }
         let minutes = reader.int("durationMinutes"), hours = reader.double("durationHours"), days = reader.double("durationDays")
         switch (minutes, hours, days) {
         case (let m?, nil, nil): task.durationMinutes = m
-        case (nil, let h?, nil): task.durationMinutes = Int((h * 60).rounded())
-        case (nil, nil, let d?): task.durationMinutes = Int((d * Double(calendar.minutesPerDay)).rounded())
+        case (nil, let h?, nil):
+            if h < 0 || h > Double(Self.maxMinutes / 60) { reader.errors.add("durationHours", "must be from 0 to \(Self.maxMinutes / 60)") } else {
+                task.durationMinutes = Int((h * 60).rounded())
+            }
+        case (nil, nil, let d?):
+            let minutes = d * Double(calendar.minutesPerDay)
+            if minutes < 0 || minutes > Double(Self.maxMinutes) { reader.errors.add("durationDays", "must be from 0 to \(Self.maxMinutes) minutes of working time") } else {
+                task.durationMinutes = Int(minutes.rounded())
+            }
         case (nil, nil, nil): if isNew { reader.errors.add("durationMinutes", "is required (or durationHours / durationDays; 0 for a milestone)") }
         default: reader.errors.add("durationMinutes", "give the duration in one unit only")
         }
         if task.durationMinutes < 0 { reader.errors.add("durationMinutes", "must not be negative") }
+        if task.durationMinutes > Self.maxMinutes { reader.errors.add("durationMinutes", "must be at most \(Self.maxMinutes)") }
         if reader.has("roleKey") { task.roleKey = reader.string("roleKey", maxLength: 63) }
         if reader.has("assigneeId") { task.assigneeId = reader.uuid("assigneeId") }
         if let checklist = reader.strings("checklist") { task.checklist = checklist }
@@ -387,7 +407,7 @@ struct PlanRoutes {
             var baseline: BaselineRecord?
             if let baselineName {
                 baseline = try await store.baselines(plan: id, on: connection).first { $0.name == baselineName }
-                if baseline == nil { throw Problem.validation([FieldError("baseline", "no baseline named \(baselineName)")]) }
+                if baseline == nil { throw Problem(.notFound, detail: "no baseline named \(baselineName)", errors: [FieldError("baseline", "no baseline has this name")]) }
             }
             return (document.export(timeline: timeline, baseline: baseline, generatedAt: Date()), document.plan.version)
         }
@@ -397,14 +417,15 @@ struct PlanRoutes {
         return response
     }
 
-    @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[BaselineRecord]> {
+    @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<BaselineRecord>> {
         let principal = try context.require(.readPlans)
+        let window = try ListWindow(request)
         let id = try context.uuidParameter("planId")
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             try Self.checkVisible(try await store.plan(id, on: connection), to: principal)
             return try await store.baselines(plan: id, on: connection)
-        })
+        }))
     }
 
     @Sendable func saveBaseline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<BaselineRecord> {
@@ -437,16 +458,31 @@ struct PlanRoutes {
         var percentComplete: Int
     }
 
-    static func formatter(_ zone: TimeZone) -> ISO8601DateFormatter {
-        let f = ISO8601DateFormatter()
-        f.timeZone = zone
-        f.formatOptions = [.withInternetDateTime]
-        return f
+    /// RFC 3339 in `zone`. An offset with seconds (local mean time, before a zone's first standard offset)
+    /// cannot be written in RFC 3339: it is truncated to minutes and the clock time follows, so the instant
+    /// stays exact.
+    struct ZoneFormatter {
+        let zone: TimeZone
+        let formatter = ISO8601DateFormatter()
+
+        init(_ zone: TimeZone) {
+            self.zone = zone
+            formatter.formatOptions = [.withInternetDateTime]
+        }
+
+        func string(from date: Date) -> String {
+            let offset = zone.secondsFromGMT(for: date)
+            formatter.timeZone = offset % 60 == 0 ? zone : TimeZone(secondsFromGMT: offset / 60 * 60) ?? zone
+            return formatter.string(from: date)
+        }
     }
 
+    static func formatter(_ zone: TimeZone) -> ZoneFormatter { ZoneFormatter(zone) }
+
     /// `GET /v1/members/{memberId}/timeline?from=2026-03-02&to=2026-03-08`: what a person does, across plans.
-    @Sendable func personTimeline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[PersonTask]> {
+    @Sendable func personTimeline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<PersonTask>> {
         let principal = try context.require(.readPlans)
+        let window = try ListWindow(request)
         let member = try context.uuidParameter("memberId")
         var errors = FieldErrors()
         let from = request.query("from").flatMap { LocalDate($0) }
@@ -455,7 +491,7 @@ struct PlanRoutes {
         if request.query("to") != nil && to == nil { errors.add("to", "must be a date as YYYY-MM-DD") }
         try errors.check()
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             _ = try await PeopleStore(logger: store.logger).member(member, on: connection)
             var rows: [PersonTask] = []
             for planID in try await store.planIDs(assignee: member, on: connection) {
@@ -477,7 +513,7 @@ struct PlanRoutes {
                 }
             }
             return rows.sorted { ($0.start, $0.name) < ($1.start, $1.name) }
-        })
+        }))
     }
 }
 

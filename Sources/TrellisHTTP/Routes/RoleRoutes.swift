@@ -16,11 +16,14 @@ struct RoleRoutes {
         router.post("/v1/roles/{roleId}/archive", use: archive)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[RoleRecord]> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<RoleRecord>> {
         let principal = try context.require(.readAssignments)
-        let archived = request.query("archived") == "true"
+        let window = try ListWindow(request)
+        var errors = FieldErrors()
+        let archived = request.booleanQuery("archived", errors: &errors) ?? false
+        if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.list(includeArchived: archived, on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(includeArchived: archived, on: $0) }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONBody<RoleRecord> {

@@ -96,10 +96,11 @@ struct WebhookRoutes {
         return response
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[WebhookRecord]> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookRecord>> {
         let principal = try context.require(Self.action)
+        let window = try ListWindow(request)
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.list(on: $0) })
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(on: $0) }))
     }
 
     @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WebhookRecord> {
@@ -143,21 +144,16 @@ struct WebhookRoutes {
         })
     }
 
-    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[WebhookDeliveryRecord]> {
+    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookDeliveryRecord>> {
         let principal = try context.require(Self.action)
+        let window = try ListWindow(request)
         let id = try context.uuidParameter("webhookId")
-        let limit = try Self.limit(request.query("limit"))
+        let limit = window.offset + window.limit + 1
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.get(id, on: connection)
             return try await store.deliveries(webhook: id, limit: limit, on: connection)
-        })
-    }
-
-    static func limit(_ raw: String?, default value: Int = 50) throws -> Int {
-        guard let raw else { return value }
-        guard let n = Int(raw), (1...200).contains(n) else { throw Problem.validation([FieldError("limit", "must be a whole number from 1 to 200")]) }
-        return n
+        }))
     }
 
     struct TestDelivery: Codable, Sendable {

@@ -44,15 +44,25 @@ public struct AppRequestContext: RequestContext {
 }
 
 extension Request {
-    /// The version in `If-Match` (`"3"` or `W/"3"`), if any.
+    /// The version in `If-Match` (`"3"` or `W/"3"`), if any. `*` (any current version, RFC 9110) reads as nil:
+    /// the edit applies to whatever is current.
     func ifMatchVersion() throws -> Int? {
         guard let raw = headers[.ifMatch] else { return nil }
-        let trimmed = raw.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        guard let version = Int(trimmed) else {
-            throw Problem(.malformedRequest, detail: "If-Match must be an ETag this API returned, like \"3\"")
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        if value == "*" { return nil }
+        // A bare version (`3`) is taken as the ETag `"3"`.
+        if !value.isEmpty, value.count <= 9, value.allSatisfy({ $0.isASCII && $0.isNumber }), let version = Int(value) { return version }
+        var tag = Substring(value)
+        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+        guard tag.count >= 3, tag.first == "\"", tag.last == "\"", let version = Int(tag.dropFirst().dropLast()), version >= 0,
+              tag.dropFirst().dropLast().allSatisfy(\.isASCII) else {
+            throw Problem(.malformedRequest, detail: "If-Match must be an ETag this API returned, like \"3\", or *")
         }
         return version
     }
+
+    /// Whether `If-Match` is present at all (edits of plans require it: 428 without).
+    var hasIfMatch: Bool { headers[.ifMatch] != nil }
 
     func query(_ name: String) -> String? { uri.queryParameters.get(name) }
 }

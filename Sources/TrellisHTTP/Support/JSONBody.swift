@@ -127,7 +127,8 @@ struct FieldReader {
             errors.add(path(key), "must be a string, not \(value.typeName)")
             return nil
         }
-        if s.count > maxLength {
+        // Counted in Unicode code points, as JSON Schema's maxLength counts them.
+        if s.unicodeScalars.count > maxLength {
             errors.add(path(key), "must be at most \(maxLength) characters")
             return nil
         }

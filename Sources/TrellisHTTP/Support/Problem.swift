@@ -157,7 +157,8 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             case .unavailable:
                 return unavailable()
             case .missingReference(let field):
-                return .validation([FieldError(field, "does not exist")])
+                // The body names something that is not there (or is another agency's): not found, naming the field.
+                return Problem(.notFound, detail: "\(field): does not exist", errors: [FieldError(field, "does not exist")])
             case .invalid(let field, let message):
                 return .validation([FieldError(field, message)])
             }

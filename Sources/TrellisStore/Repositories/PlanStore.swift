@@ -321,7 +321,7 @@ public struct PlanStore: Sendable {
     }
 
     /// Locks the plan for an edit and checks the version the edit was based on.
-    public func lockForEdit(_ id: UUID, expectedVersion: Int, on connection: PostgresConnection) async throws {
+    public func lockForEdit(_ id: UUID, expectedVersion: Int?, on connection: PostgresConnection) async throws {
         try await TrellisStore.lockForEdit(table: "plans", id: id, expected: expectedVersion, notFound: "plan", on: connection, logger: logger)
     }
 
@@ -559,7 +559,7 @@ extension PlanStore {
         var baseline: BaselineRecord?
         if let baselineName {
             baseline = try await baselines(plan: id, on: connection).first { $0.name == baselineName }
-            if baseline == nil { throw StoreError.invalid(field: "baseline", message: "no baseline named \(baselineName)") }
+            if baseline == nil { throw StoreError.notFound("baseline \(baselineName)") }
         }
         let export = document.export(timeline: timeline, baseline: baseline, generatedAt: now)
         return RenderedExport(

@@ -111,10 +111,20 @@ public struct Page<Item: Sendable & Codable & Hashable>: Sendable, Codable, Hash
         self.items = items
         self.nextCursor = nextCursor
     }
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+    /// `nextCursor` is always present: null on the last page.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
 }
 
-/// An opaque keyset cursor: the (created_at in microseconds, id) of the last row of a page, kept exact
-/// so no row is skipped or repeated between pages.
+/// A keyset cursor: the (created_at in microseconds, id) of the last row of a page, kept exact so no row is
+/// skipped or repeated between pages. Written `<micros>_<uuid>`: any value of that form names a position, so
+/// the contract can say exactly which cursors are valid (a pattern), not "one this API returned".
 public struct Cursor: Sendable, Hashable {
     public var micros: Int64
     public var id: UUID
@@ -124,18 +134,12 @@ public struct Cursor: Sendable, Hashable {
         self.id = id
     }
 
-    public var encoded: String {
-        Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    public var encoded: String { "\(micros)_\(id.uuidString.lowercased())" }
 
     public init?(encoded: String) {
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        let parts = encoded.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count <= 18, parts[0].allSatisfy(\.isASCII), let micros = Int64(parts[0]), micros >= 0,
+              let id = UUID(uuidString: String(parts[1])) else { return nil }
         self.micros = micros
         self.id = id
     }
