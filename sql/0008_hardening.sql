@@ -5,24 +5,16 @@
 -- Needs a superuser once (like 0001's CREATE ROLE): only a superuser may create a BYPASSRLS role on PostgreSQL 15.
 
 DO $$
+DECLARE spec text[];
 BEGIN
-    CREATE ROLE trellis_definer NOLOGIN BYPASSRLS;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
-END
-$$;
-DO $$
-BEGIN
-    CREATE ROLE trellis_api NOLOGIN NOBYPASSRLS;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
-END
-$$;
-DO $$
-BEGIN
-    CREATE ROLE trellis_worker NOLOGIN NOBYPASSRLS;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
+    FOREACH spec SLICE 1 IN ARRAY ARRAY[['trellis_definer', 'BYPASSRLS'], ['trellis_api', 'NOBYPASSRLS'], ['trellis_worker', 'NOBYPASSRLS']]
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN %s', spec[1], spec[2]);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN  -- another database of the cluster made it
+            NULL;
+        END;
+    END LOOP;
 END
 $$;
 
@@ -99,6 +91,7 @@ $$;
 REVOKE ALL ON FUNCTION trellis_queue_depths(), trellis_queue_oldest_available() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION trellis_queue_depths(), trellis_queue_oldest_available() TO trellis_app, trellis_api;
 
+GRANT USAGE, CREATE ON SCHEMA public TO trellis_definer;  -- an owner of functions needs CREATE on their schema
 GRANT SELECT ON agencies, members, sessions, calendar_feeds, trellis_jobs TO trellis_definer;
 GRANT SELECT, UPDATE ON api_tokens TO trellis_definer;
 ALTER FUNCTION trellis_authenticate_token(bytea) OWNER TO trellis_definer;

@@ -95,9 +95,10 @@ public struct TestDatabase: Sendable {
     public let api: PostgresClient
     public let logger: Logger
 
-    public var tenantDatabase: TenantDatabase { TenantDatabase(client: app, logger: logger) }
+    /// A whole suite loads both cores: connections may take longer to come than the services' 10 s.
+    public var tenantDatabase: TenantDatabase { TenantDatabase(client: app, logger: logger, connectionWait: .seconds(60)) }
     /// What the API runs on.
-    public var apiDatabase: TenantDatabase { TenantDatabase(client: api, logger: logger) }
+    public var apiDatabase: TenantDatabase { TenantDatabase(client: api, logger: logger, connectionWait: .seconds(60)) }
 }
 
 /// Runs `body` against a fresh database with both clients running, then drops the database.

@@ -214,6 +214,73 @@ struct HardeningTests {
     }
 }
 
+/// The rules `docs/openapi.yaml` states in words because JSON Schema cannot (schemathesis's positive-data check is
+/// off for those operations alone, in Tests/contract/schemathesis.toml): each one, here, on its own.
+@Suite("Rules the contract states in words")
+struct ContractRuleTests {
+    @Test func eachRuleIsEnforcedWithA422NamingTheField() async throws {
+        try await APIHarness.run { api in
+            let client = try await api.createClient("Rules")
+            let (member, _) = try await api.member(.consultant)
+            let role = try await api.roleID("community-manager")
+            // Clients: a zone the tz database knows; no two channels with the same network and handle.
+            let zone = try await api.call(.post, "/v1/clients", token: api.tokenA, json: #"{"name":"Z","timeZone":"Mars/Olympus"}"#)
+            #expect(zone.status == 422 && zone.failingFields == ["timeZone"], "\(zone.text)")
+            let twice = try await api.call(.post, "/v1/clients", token: api.tokenA, json: """
+                {"name":"C","timeZone":"UTC","channels":[{"network":"x","handle":"Brand"},{"network":"x","handle":"brand"}]}
+                """)
+            #expect(twice.status == 422 && twice.failingFields == ["channels[1]"], "\(twice.text)")
+            // Members: clientId exactly for client viewers.
+            let viewer = try await api.call(.post, "/v1/members", token: api.tokenA, json: #"{"email":"v@a.example","displayName":"V","role":"client_viewer"}"#)
+            #expect(viewer.status == 422 && viewer.failingFields == ["clientId"])
+            let scoped = try await api.call(.patch, "/v1/members/\(member)", token: api.tokenA, json: #"{"clientId":"\#(client)"}"#)
+            #expect(scoped.status == 422 && scoped.failingFields == ["clientId"])
+            // Dates in order: time off, assignments, the workload's weeks, a person's timeline.
+            let away = try await api.call(.post, "/v1/members/\(member)/time-off", token: api.tokenA, json: #"{"startsOn":"2026-03-10","endsOn":"2026-03-09"}"#)
+            #expect(away.status == 422 && away.failingFields == ["endsOn"])
+            let assignment = try await api.call(.post, "/v1/assignments", token: api.tokenA, json: """
+                {"memberId":"\(member)","clientId":"\(client)","roleId":"\(role)","allocation":{"percent":50},"startsOn":"2026-03-10","endsOn":"2026-03-01"}
+                """)
+            #expect(assignment.status == 422 && assignment.failingFields == ["endsOn"], "\(assignment.text)")
+            #expect(try await api.call(.get, "/v1/workload?from=2026-W20&to=2026-W10", token: api.tokenA).status == 422)
+            #expect(try await api.call(.get, "/v1/workload?from=2025-W53&to=2025-W53", token: api.tokenA).status == 422, "2025 has 52 ISO weeks")
+            #expect(try await api.call(.get, "/v1/members/\(member)/timeline?from=2026-03-10&to=2026-03-01", token: api.tokenA).status == 422)
+            // Tokens expire in the future, within three years.
+            let far = try await api.call(.post, "/v1/tokens", token: api.tokenA, json: #"{"name":"far","expiresAt":"2099-01-01T00:00:00Z"}"#)
+            #expect(far.status == 422 && far.failingFields == ["expiresAt"])
+            // Tasks: one duration unit; a parent of this plan. Dependencies: no self-link, no cycle.
+            let created = try await api.call(.post, "/v1/plans", token: api.tokenA, json: #"{"clientId":"\#(client)","startsOn":"2026-03-02"}"#)
+            let plan = try #require((created.json["plan"] as? [String: Any])?["id"] as? String)
+            let tasks = try #require(created.json["tasks"] as? [[String: Any]])
+            let (first, second) = (tasks[1]["id"] as? String ?? "", tasks[2]["id"] as? String ?? "")
+            let units = try await api.call(.post, "/v1/plans/\(plan)/tasks", token: api.tokenA, json: #"{"name":"T","durationMinutes":60,"durationHours":1}"#,
+                                           headers: [.ifMatch: "*"])
+            #expect(units.status == 422 && units.failingFields == ["durationMinutes"], "\(units.text)")
+            let orphan = try await api.call(.post, "/v1/plans/\(plan)/tasks", token: api.tokenA, json: #"{"name":"T","durationMinutes":60,"parentId":"\#(UUID())"}"#,
+                                            headers: [.ifMatch: "*"])
+            #expect(orphan.status == 422 || orphan.status == 404, "\(orphan.text)")
+            let itself = try await api.call(.post, "/v1/plans/\(plan)/dependencies", token: api.tokenA, json: #"{"predecessorId":"\#(first)","successorId":"\#(first)"}"#,
+                                            headers: [.ifMatch: "*"])
+            #expect(itself.status == 422 && itself.failingFields == ["successorId"])
+            _ = try await api.call(.post, "/v1/plans/\(plan)/dependencies", token: api.tokenA, json: #"{"predecessorId":"\#(first)","successorId":"\#(second)"}"#,
+                                   headers: [.ifMatch: "*"])
+            let cycle = try await api.call(.post, "/v1/plans/\(plan)/dependencies", token: api.tokenA, json: #"{"predecessorId":"\#(second)","successorId":"\#(first)"}"#,
+                                           headers: [.ifMatch: "*"])
+            #expect(cycle.status == 422, "\(cycle.text)")
+            // A plan edit without If-Match is 428; a list cursor is digits; a bad one is 422.
+            #expect(try await api.call(.post, "/v1/plans/\(plan)/archive", token: api.tokenA).status == 428)
+            let page = try await api.call(.get, "/v1/roles?limit=2", token: api.tokenA)
+            #expect(page.array.count == 2)
+            let next = try #require(page.json["nextCursor"] as? String)
+            let second2 = try await api.call(.get, "/v1/roles?limit=2&cursor=\(next)", token: api.tokenA)
+            #expect(second2.array.first?["id"] as? String != page.array.first?["id"] as? String)
+            #expect(try await api.call(.get, "/v1/roles?cursor=abc", token: api.tokenA).status == 422)
+            let last = try await api.call(.get, "/v1/roles?limit=200", token: api.tokenA)
+            #expect(last.json["nextCursor"] is NSNull, "the last page says so with null")
+        }
+    }
+}
+
 extension [String: Any] {
     /// The items of a list envelope (`{"items": [...]}`) or nothing.
     var items: [[String: Any]] { self["items"] as? [[String: Any]] ?? [] }

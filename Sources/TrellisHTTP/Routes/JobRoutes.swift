@@ -28,20 +28,6 @@ struct JobRoutes {
         var counts: [AgencyJobStore.Count]
     }
 
-    struct Page: Codable, Sendable {
-        var items: [AgencyJobStore.JobView]
-        var nextCursor: String?
-
-
-        enum CodingKeys: String, CodingKey { case items, nextCursor }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
-
     static func jobID(_ context: AppRequestContext) throws -> Int64 {
         guard let raw = context.parameters.get("jobId"), let id = Int64(raw), id > 0 else { throw Problem.notFound("job") }
         return id
@@ -53,7 +39,7 @@ struct JobRoutes {
         return JSONBody(Summary(counts: try await database.withTenant(principal.agencyID) { try await store.summary(agency: principal.agencyID, on: $0) }))
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<AgencyJobStore.JobView>> {
         let principal = try context.require(Self.action)
         var errors = FieldErrors()
         let state = request.query("state")
@@ -76,7 +62,7 @@ struct JobRoutes {
             try await store.list(agency: principal.agencyID, state: state, before: cursor, limit: limit + 1, on: connection)
         }
         let page = Array(items.prefix(limit))
-        return JSONBody(Page(items: page, nextCursor: items.count > limit ? page.last.map { "\($0.id)" } : nil))
+        return JSONBody(ListPage(items: page, nextCursor: items.count > limit ? page.last.map { "\($0.id)" } : nil))
     }
 
     func owned(_ id: Int64, _ principal: Principal) async throws -> AgencyJobStore.JobView {

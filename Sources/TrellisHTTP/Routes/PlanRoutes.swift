@@ -12,6 +12,14 @@ struct PlanRoutes {
     let store: PlanStore
     let clients: ClientStore
     var maxTasksPerPlan = 5_000
+    /// Plans start in this century: the working calendars are computed over a bounded span of years, and a
+    /// plan dated in year 2 is a typo, not an engagement.
+    static let planStartRange = LocalDate(year: 2000, month: 1, day: 1)!...LocalDate(year: 2099, month: 12, day: 31)!
+
+    static func checkPlanStart(_ date: LocalDate?, _ reader: inout FieldReader) {
+        if let date, !planStartRange.contains(date) { reader.errors.add("startsOn", "must be a date from 2000-01-01 to 2099-12-31") }
+    }
+
     /// Durations and lags in minutes of working time: a million is years of any calendar, and fits the columns.
     static let maxMinutes = 1_000_000
 
@@ -166,6 +174,7 @@ struct PlanRoutes {
         let clientID = reader.uuid("clientId", required: true)
         let templateID = reader.uuid("templateId") ?? PlanStore.builtInTemplateID
         let startsOn = reader.date("startsOn", required: true)
+        Self.checkPlanStart(startsOn, &reader)
         let name = reader.string("name", maxLength: 200)
         try reader.check()
         guard let clientID, let startsOn else { throw Problem(.malformedRequest) }
@@ -191,6 +200,7 @@ struct PlanRoutes {
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "startsOn"])
         let name = reader.string("name", maxLength: 200)
         let startsOn = reader.date("startsOn")
+        Self.checkPlanStart(startsOn, &reader)
         if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
         try reader.check()
         return try await edit(request, context) { planID, store, principal, connection in
@@ -489,6 +499,7 @@ struct PlanRoutes {
         let to = request.query("to").flatMap { LocalDate($0) }
         if request.query("from") != nil && from == nil { errors.add("from", "must be a date as YYYY-MM-DD") }
         if request.query("to") != nil && to == nil { errors.add("to", "must be a date as YYYY-MM-DD") }
+        if let from, let to, to < from { errors.add("to", "must not be before from") }
         try errors.check()
         let store = self.store
         return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in

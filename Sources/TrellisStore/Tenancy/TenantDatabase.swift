@@ -12,7 +12,7 @@ public struct TenantDatabase: Sendable {
     /// the server is down the pool would otherwise keep a request waiting for as long as the outage lasts.
     public let connectionWait: Duration
 
-    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(5)) {
+    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(10)) {
         self.client = client
         self.logger = logger
         self.connectionWait = connectionWait
