@@ -41,10 +41,26 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+    /// `2026-12-01T15:01:12.345Z`, written by hand: building an ISO8601DateFormatter (ICU) for every line
+    /// cost more than the rest of a request.
+    static func timestamp(_ date: Date = Date()) -> String {
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        let millis = Int((interval - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func put(_ value: Int, _ width: Int) {
+            var digits = [UInt8](repeating: 48, count: width)
+            var v = value
+            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + v % 10); v /= 10 }
+            bytes.append(contentsOf: digits)
+        }
+        put(Int(parts.tm_year) + 1900, 4); bytes.append(45); put(Int(parts.tm_mon) + 1, 2); bytes.append(45); put(Int(parts.tm_mday), 2)
+        bytes.append(84); put(Int(parts.tm_hour), 2); bytes.append(58); put(Int(parts.tm_min), 2); bytes.append(58); put(Int(parts.tm_sec), 2)
+        bytes.append(46); put(millis, 3); bytes.append(90)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -15,6 +15,7 @@ struct ExportRoutes {
     let queue: JobQueue
     /// Plans with more tasks than this are exported by the worker instead of in the request.
     let directLimit: Int
+    static let maxFeedPlans = 50
     let limits: APILimits
     /// Where the server is reached from outside (`https://trellis.example`): feed links are built on it.
     let publicBaseURL: String
@@ -219,7 +220,9 @@ struct ExportRoutes {
                 let person = try await PeopleStore(logger: exports.logger).member(member, on: connection)
                 var calendars: [String] = []
                 var uids = Set<String>()
-                for plan in try await plans.planIDs(assignee: member, on: connection) {
+                // A person's feed spans their plans; at most `maxFeedPlans` of them (tasks per plan are capped too),
+                // so what one feed renders stays bounded.
+                for plan in try await plans.planIDs(assignee: member, on: connection).prefix(Self.maxFeedPlans) {
                     let document = try await plans.document(plan, on: connection)
                     for task in document.tasks where task.assigneeId == member { uids.insert("\(task.id.lowercasedString)@trellis") }
                     calendars.append(try await plans.renderExport(plan: plan, format: .ical, now: Date(), on: connection).body)
