@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "TrellisExportTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
         .testTarget(
             name: "TrellisStoreTests",
-            dependencies: ["TrellisStore", "TrellisTestSupport", "TrellisBootstrap"],
+            dependencies: ["TrellisStore", "TrellisTestSupport", "TrellisBootstrap", "TrellisQueue"],
             swiftSettings: swift6
         ),
         .testTarget(

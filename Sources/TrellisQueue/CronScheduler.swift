@@ -283,7 +283,8 @@ public final class CronScheduler: Service, Sendable {
                 loaded.append(
                     try CronSchedule(
                         name: fullName, expression: expression, timeZone: zone, job: job,
-                        missedSlots: CronSchedule.MissedSlotPolicy(rawValue: missed) ?? .runOnce
+                        missedSlots: try CronSchedule.MissedSlotPolicy(rawValue: missed)
+                            ?? { throw UnknownJobValue(column: "trellis_cron_schedules.missed_slots", value: missed) }()
                     )
                 )
             } catch {

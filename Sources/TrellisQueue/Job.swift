@@ -8,6 +8,12 @@ public typealias JobID = Int64
 public enum JobState: String, Sendable, Hashable, CaseIterable, Codable {
     case scheduled, available, running, retryable, completed, discarded, cancelled
 
+    /// A state read from the table; one this build does not know is an error, not a guess.
+    static func stored(_ raw: String) throws -> JobState {
+        guard let state = JobState(rawValue: raw) else { throw UnknownJobValue(column: "trellis_jobs.state", value: raw) }
+        return state
+    }
+
     /// States in which a job still holds its unique key.
     public static let pending: [JobState] = [.scheduled, .available, .running, .retryable]
     /// States a job never leaves (until retention pruning deletes it).
@@ -204,4 +210,17 @@ enum JobJSON {
         for (k, v) in extra { object[k] = v }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? base
     }
+}
+
+/// A value in the queue's tables that this build does not know.
+public struct UnknownJobValue: Error, CustomStringConvertible, Sendable, Equatable {
+    public var column: String
+    public var value: String
+
+    public init(column: String, value: String) {
+        self.column = column
+        self.value = value
+    }
+
+    public var description: String { "the queue holds \(column) = '\(value)', which this build does not know" }
 }

@@ -261,7 +261,7 @@ public struct JobQueue: Sendable {
         let errors = (try? JobErrorRecordDecoding.decode(errorsText)) ?? []
         return JobRecord(
             id: id, agencyID: agency, queue: queue, kind: kind, args: Data(args.utf8), priority: Int(priority),
-            state: JobState(rawValue: state) ?? .discarded, attempt: Int(attempt), maxAttempts: Int(maxAttempts),
+            state: try JobState.stored(state), attempt: Int(attempt), maxAttempts: Int(maxAttempts),
             runAt: runAt, attemptedAt: attemptedAt, finalizedAt: finalizedAt, leaseOwner: leaseOwner,
             leaseExpiresAt: leaseExpiresAt, uniqueKey: uniqueKey, errors: errors, cancelRequested: cancelRequested,
             progress: progress.map { Data($0.utf8) }, metadata: Data(metadata.utf8), createdAt: createdAt

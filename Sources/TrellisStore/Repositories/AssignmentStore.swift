@@ -119,8 +119,8 @@ public struct AssignmentStore: Sendable {
         for try await (id, memberID, clientName, roleName, unit, value, starts, ends, commitment)
             in assignments.decode((UUID, UUID, String, String, String, Double, String, String, String).self) {
             guard let s = LocalDate(String(starts)), let e = LocalDate(String(ends)) else { continue }
-            let allocation: Allocation = unit == "percent" ? .percent(value) : .hoursPerWeek(value)
-            let draft = AssignmentDraft(allocation: allocation, startsOn: s, endsOn: e, commitment: Commitment(rawValue: commitment) ?? .hard)
+            let allocation: Allocation = try Self.allocation(unit, value)
+            let draft = AssignmentDraft(allocation: allocation, startsOn: s, endsOn: e, commitment: try stored(Commitment.self, commitment, column: "assignments.commitment"))
             people[memberID]?.assignments.append(
                 WorkloadAssignment(assignmentID: id.uuidString.lowercased(), clientName: clientName, roleName: roleName, draft: draft))
         }
@@ -147,7 +147,20 @@ public struct AssignmentStore: Sendable {
         }
         return AssignmentRecord(
             id: id, memberId: member, clientId: client, roleId: role,
-            allocation: AllocationRecord(unit: unit == "percent" ? "percent" : "hoursPerWeek", value: value),
-            startsOn: s, endsOn: e, commitment: Commitment(rawValue: commitment) ?? .hard, version: version, createdAt: createdAt)
+            allocation: AllocationRecord(unit: try Self.allocationUnit(unit), value: value),
+            startsOn: s, endsOn: e, commitment: try stored(Commitment.self, commitment, column: "assignments.commitment"), version: version, createdAt: createdAt)
+    }
+
+    /// The stored allocation unit (`allocation_unit` enum: percent, hours_per_week) as the API names it.
+    static func allocationUnit(_ raw: String) throws -> String {
+        switch raw {
+        case "percent": "percent"
+        case "hours_per_week": "hoursPerWeek"
+        default: throw UnknownStoredValue(column: "assignments.allocation_unit", value: raw)
+        }
+    }
+
+    static func allocation(_ unit: String, _ value: Double) throws -> Allocation {
+        try allocationUnit(unit) == "percent" ? .percent(value) : .hoursPerWeek(value)
     }
 }

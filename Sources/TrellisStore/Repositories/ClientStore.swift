@@ -107,7 +107,7 @@ public struct ClientStore: Sendable {
         let record = ClientRecord(
             id: try cells[0].decode(UUID.self), name: try cells[1].decode(String.self), slug: try cells[2].decode(String.self),
             industry: try cells[3].decode(String?.self), timeZone: try cells[4].decode(String.self),
-            status: ClientStatus(rawValue: try cells[5].decode(String.self)) ?? .prospect,
+            status: try stored(ClientStatus.self, try cells[5].decode(String.self), column: "clients.status"),
             channels: try JSONText.decode([TrellisDomain.Channel].self, channels), goals: try JSONText.decode([Goal].self, goals),
             archivedAt: try cells[8].decode(Date?.self), version: try cells[9].decode(Int.self),
             createdAt: try cells[10].decode(Date.self), updatedAt: try cells[11].decode(Date.self))

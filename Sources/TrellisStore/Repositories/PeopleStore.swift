@@ -75,7 +75,7 @@ public struct PeopleStore: Sendable {
         let (id, email, name, role, clientID, capacity, canSignIn, version, createdAt) =
             try row.decode((UUID, String, String, String, UUID?, Double, Bool, Int, Date).self)
         return MemberRecord(
-            id: id, email: email, displayName: name, role: MemberRole(rawValue: role) ?? .consultant, clientId: clientID,
+            id: id, email: email, displayName: name, role: try stored(MemberRole.self, role, column: "members.role"), clientId: clientID,
             weeklyCapacityHours: capacity, canSignIn: canSignIn, version: version, createdAt: createdAt)
     }
 

@@ -359,7 +359,7 @@ public struct PlanStore: Sendable {
             ORDER BY predecessor_id, successor_id
             """, logger: logger)
         for try await (p, s, kind, lag) in linkRows.decode((UUID, UUID, String, Int).self) {
-            dependencies.append(PlanDependencyRecord(predecessorId: p, successorId: s, kind: DependencyKind(rawValue: kind) ?? .finishToStart, lagMinutes: lag))
+            dependencies.append(PlanDependencyRecord(predecessorId: p, successorId: s, kind: try stored(DependencyKind.self, kind, column: "plan_dependencies.kind"), lagMinutes: lag))
         }
         var names: [UUID: String] = [:]
         let memberRows = try await connection.query("""
