@@ -33,6 +33,8 @@ let package = Package(
         ),
         // Pure: values and rules only. No NIO, no database, no clock reads.
         .target(name: "TrellisDomain", swiftSettings: swift6),
+        // Generated plans for the property tests and `trellis bench`: not part of the domain.
+        .target(name: "TrellisFixtures", dependencies: ["TrellisDomain"], swiftSettings: swift6),
         .target(
             name: "TrellisQueue",
             dependencies: [
@@ -112,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "trellis",
             dependencies: [
-                "TrellisBootstrap", "TrellisHTTP", "TrellisJobs",
+                "TrellisBootstrap", "TrellisHTTP", "TrellisJobs", "TrellisFixtures",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swift6
@@ -127,9 +129,9 @@ let package = Package(
             ],
             swiftSettings: swift6
         ),
-        .testTarget(name: "TrellisDomainTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
+        .testTarget(name: "TrellisDomainTests", dependencies: ["TrellisDomain", "TrellisFixtures"], swiftSettings: swift6),
         // Exports read back by the real programs' readers (MPXJ, icalendar, csv) and a headless Chromium.
-        .testTarget(name: "TrellisExportTests", dependencies: ["TrellisDomain"], swiftSettings: swift6),
+        .testTarget(name: "TrellisExportTests", dependencies: ["TrellisDomain", "TrellisFixtures"], swiftSettings: swift6),
         .testTarget(
             name: "TrellisStoreTests",
             dependencies: ["TrellisStore", "TrellisTestSupport", "TrellisBootstrap", "TrellisQueue"],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrellisDomain
+import TrellisFixtures
 
 /// `trellis bench …`: timing loops over the pure domain in this (release) binary; one key=value line each.
 struct Bench: ParsableCommand {

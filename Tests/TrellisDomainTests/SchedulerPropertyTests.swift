@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisDomain
+import TrellisFixtures
 
 /// Properties every schedule must have, checked on hundreds of random plans (all link kinds, lags and
 /// leads, phases, constraints) over random calendars: split days, holidays, exceptions, DST zones.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisDomain
+import TrellisFixtures
 
 @Suite("Working-time axis")
 struct WorkingTimelineTests {

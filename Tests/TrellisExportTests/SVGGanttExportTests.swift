@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import TrellisDomain
+import TrellisFixtures
 
 @Suite struct SVGGanttExportTests {
     /// Parses the SVG with Foundation's XMLParser and counts elements per class.

@@ -1,4 +1,5 @@
 import Foundation
+import TrellisDomain
 
 /// A small, fast, seedable random number generator (SplitMix64), so random plans are reproducible.
 public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
