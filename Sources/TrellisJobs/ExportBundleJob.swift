@@ -6,7 +6,7 @@ import TrellisQueue
 import TrellisStore
 
 /// `export.bundle`: every plan of a client (or of the agency) in one format, zipped, downloadable for a day.
-public struct ExportBundleJob: Sendable {
+public struct ExportBundleJob: JobKind {
     public static let kind = "export.bundle"
     public static let queue = "exports"
     public static let lifetime: Duration = .seconds(24 * 3600)
@@ -27,7 +27,7 @@ public struct ExportBundleJob: Sendable {
     ) async throws -> ExportRecord {
         let id = UUID()
         _ = try await store.create(id: id, agency: agency, format: format.rawValue, client: client, plan: plan, requestedBy: requestedBy, on: connection)
-        let job = try NewJob(kind: kind, queue: Self.queue, arguments: Arguments(exportId: id), agencyID: agency.rawValue, maxAttempts: 5)
+        let job = try NewJob(Self.self, Arguments(exportId: id), queue: Self.queue, agencyID: agency.rawValue, maxAttempts: 5)
         let jobID = try await queue.enqueue(job, on: connection)
         try await store.attachJob(id, job: jobID, on: connection)
         return try await store.get(id, on: connection)
@@ -90,7 +90,7 @@ public struct ExportBundleJob: Sendable {
 }
 
 /// `exports.prune`: expired export files are dropped in each agency (the rows stay as a record).
-public struct ExportPruneJob: Sendable {
+public struct ExportPruneJob: JobKindWithoutArguments {
     public static let kind = "exports.prune"
     let database: TenantDatabase
 

@@ -24,7 +24,7 @@ public struct PlanRescheduledPayload: Codable, Sendable, Hashable {
 
 /// `plan.recompute`: reschedules one plan after its client's calendar changed, raising the iCalendar
 /// SEQUENCE of the tasks that moved, and tells their assignees (inbox) and the webhooks (`plan.rescheduled`).
-public struct PlanRecomputeJob: Sendable {
+public struct PlanRecomputeJob: JobKind {
     public static let kind = "plan.recompute"
 
     public struct Arguments: Codable, Sendable {
@@ -44,7 +44,7 @@ public struct PlanRecomputeJob: Sendable {
     public static func enqueue(agency: AgencyID, client: UUID, queue: JobQueue, logger: Logger, on connection: PostgresConnection) async throws -> [EnqueueResult] {
         let plans = try await PlanStore(logger: logger).plans(client: client, on: connection)
         let jobs = try plans.map { plan in
-            try NewJob(kind: kind, arguments: Arguments(planId: plan.id), agencyID: agency.rawValue, maxAttempts: 5,
+            try NewJob(Self.self, Arguments(planId: plan.id), agencyID: agency.rawValue, maxAttempts: 5,
                        uniqueKey: uniqueKey(plan: plan.id))
         }
         return try await queue.enqueueBatch(jobs, on: connection)
@@ -99,7 +99,7 @@ public struct PlanRecomputeJob: Sendable {
 
 /// `notifications.prune` (daily): read notifications older than 90 days, and delivery attempts older than
 /// 30 days, are deleted in each agency.
-public struct NotificationsPruneJob: Sendable {
+public struct NotificationsPruneJob: JobKindWithoutArguments {
     public static let kind = "notifications.prune"
     public static let readRetention: Duration = .seconds(90 * 24 * 3600)
     public static let deliveryRetention: Duration = .seconds(30 * 24 * 3600)

@@ -4,7 +4,7 @@ import TrellisStore
 
 /// `system.probe`: optionally works for `sleepMs`, then records that it ran. Operators enqueue one to
 /// check the pipeline end to end; the crash test and the queue benchmark count runs per job with it.
-public struct ProbeJob: Sendable {
+public struct ProbeJob: JobKind {
     public static let kind = "system.probe"
 
     public struct Arguments: Codable, Sendable {

@@ -21,7 +21,7 @@ public struct ReminderPayload: Codable, Sendable, Hashable {
 /// `reminders.scan` (every 5 minutes): schedules every active plan of every agency and creates, once each,
 /// the reminders `ReminderRule` asks for — an inbox notification for the assignee and a webhook delivery per
 /// subscribed webhook, in the same transaction as the `reminders_sent` row that makes it happen only once.
-public struct RemindersScanJob: Sendable {
+public struct RemindersScanJob: JobKindWithoutArguments {
     public static let kind = "reminders.scan"
 
     let database: TenantDatabase

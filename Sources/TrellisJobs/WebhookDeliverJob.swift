@@ -9,7 +9,7 @@ import TrellisStore
 
 /// `webhook.deliver`: POSTs one event to one webhook, signed Stripe-style, and records the attempt.
 /// A non-2xx answer or a network error fails the attempt, so the queue retries it with backoff.
-public struct WebhookDeliverJob: Sendable {
+public struct WebhookDeliverJob: JobKind {
     public static let kind = "webhook.deliver"
     public static let queue = "webhooks"
     public static let maxAttempts = 8

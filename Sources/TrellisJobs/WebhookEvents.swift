@@ -58,7 +58,6 @@ public enum WebhookEvents {
         let arguments = WebhookDeliverJob.Arguments(
             webhookId: webhook, deliveryId: delivery, event: event, body: try body(delivery: delivery, event: event, agency: agency, data: data))
         return try NewJob(
-            kind: WebhookDeliverJob.kind, queue: WebhookDeliverJob.queue, arguments: arguments, agencyID: agency.rawValue,
-            maxAttempts: WebhookDeliverJob.maxAttempts)
+            WebhookDeliverJob.self, arguments, queue: WebhookDeliverJob.queue, agencyID: agency.rawValue, maxAttempts: WebhookDeliverJob.maxAttempts)
     }
 }

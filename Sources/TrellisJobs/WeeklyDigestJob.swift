@@ -10,7 +10,7 @@ import TrellisStore
 /// inbox notification to the agency's owners and managers and the consultants assigned to the client, and a
 /// `digest.weekly` webhook event. A client that already got a digest in the last six days is skipped, so a
 /// retried job does not send twice.
-public struct WeeklyDigestJob: Sendable {
+public struct WeeklyDigestJob: JobKindWithoutArguments {
     public static let kind = "digest.weekly"
     static let repeatGuard: Duration = .seconds(6 * 24 * 3600)
 
