@@ -65,35 +65,53 @@ public struct PlanRecomputeJob: JobKind {
 
     /// Reschedules and records; returns how many tasks moved.
     public func recompute(agency: AgencyID, plan planID: UUID, logger: Logger) async throws -> Int {
-        let plans = PlanStore(logger: logger), notifications = NotificationStore(logger: logger)
+        let plans = PlanStore(logger: logger)
         let queue = JobQueue(client: database.client, logger: logger)
         return try await database.withTenant(agency) { connection in
             let (document, timeline) = try await plans.scheduleAndRecord(planID, on: connection)
-            var moved: [PlanRescheduledPayload.Moved] = []
-            var byAssignee: [UUID: [String]] = [:]
-            let scheduled = Dictionary(timeline.tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            for task in document.tasks {
-                guard let now = scheduled[task.id.lowercasedString], !now.isSummary else { continue }
-                // Only tasks that had recorded dates and now have others moved (a first recording is no move).
-                guard let oldStart = task.icalStart, let oldFinish = task.icalFinish,
-                      oldStart != now.earlyStart || oldFinish != now.earlyFinish else { continue }
-                moved.append(.init(taskId: now.id, name: task.name, start: now.earlyStart, finish: now.earlyFinish,
-                                   previousStart: oldStart, previousFinish: oldFinish))
-                if let assignee = task.assigneeId { byAssignee[assignee, default: []].append(task.name) }
-            }
-            guard !moved.isEmpty else { return 0 }
-            for (member, names) in byAssignee.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-                let list = names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " and \(names.count - 10) more" : "")
-                try await notifications.create(agency: agency, .init(
-                    memberId: member, kind: "task_moved", title: "Tasks moved in \(document.plan.name)",
-                    body: "The working calendar of \(document.client.name) changed; these tasks of yours moved: \(list).",
-                    clientId: document.client.id, planId: planID), on: connection)
-            }
-            try await WebhookEvents.publish(.planRescheduled, data: PlanRescheduledPayload(
-                planId: planID.lowercasedString, planName: document.plan.name, clientId: document.client.id.lowercasedString,
-                finish: timeline.finish, moved: moved), agency: agency, queue: queue, logger: logger, on: connection)
-            return moved.count
+            return try await PlanMoves.announce(
+                document: document, timeline: timeline, because: "The working calendar of \(document.client.name) changed",
+                agency: agency, queue: queue, logger: logger, on: connection)
         }
+    }
+}
+
+/// What every change that moves scheduled tasks announces, whichever path made it (a calendar change's
+/// recompute, an edit of the plan): the assignees of the moved tasks get a `task_moved` notice, and the
+/// agency's webhooks a `plan.rescheduled` event. Runs in the change's own transaction.
+public enum PlanMoves {
+    /// `document` is the plan as loaded before this scheduling (its recorded dates are the previous ones);
+    /// returns how many tasks moved.
+    @discardableResult
+    public static func announce(
+        document: PlanDocument, timeline: Timeline, because cause: String, agency: AgencyID, queue: JobQueue, logger: Logger,
+        on connection: PostgresConnection
+    ) async throws -> Int {
+        let notifications = NotificationStore(logger: logger)
+        var moved: [PlanRescheduledPayload.Moved] = []
+        var byAssignee: [UUID: [String]] = [:]
+        let scheduled = Dictionary(timeline.tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for task in document.tasks {
+            guard let now = scheduled[task.id.lowercasedString], !now.isSummary else { continue }
+            // Only tasks that had recorded dates and now have others moved (a first recording is no move).
+            guard let oldStart = task.icalStart, let oldFinish = task.icalFinish,
+                  oldStart != now.earlyStart || oldFinish != now.earlyFinish else { continue }
+            moved.append(.init(taskId: now.id, name: task.name, start: now.earlyStart, finish: now.earlyFinish,
+                               previousStart: oldStart, previousFinish: oldFinish))
+            if let assignee = task.assigneeId { byAssignee[assignee, default: []].append(task.name) }
+        }
+        guard !moved.isEmpty else { return 0 }
+        for (member, names) in byAssignee.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            let list = names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " and \(names.count - 10) more" : "")
+            try await notifications.create(agency: agency, .init(
+                memberId: member, kind: "task_moved", title: "Tasks moved in \(document.plan.name)",
+                body: "\(cause); these tasks of yours moved: \(list).",
+                clientId: document.client.id, planId: document.plan.id), on: connection)
+        }
+        try await WebhookEvents.publish(.planRescheduled, data: PlanRescheduledPayload(
+            planId: document.plan.id.lowercasedString, planName: document.plan.name, clientId: document.client.id.lowercasedString,
+            finish: timeline.finish, moved: moved), agency: agency, queue: queue, logger: logger, on: connection)
+        return moved.count
     }
 }
 

@@ -129,4 +129,51 @@ struct RecomputeTests {
             #expect(try await h.count("SELECT count(*) FROM trellis_jobs WHERE kind = 'plan.recompute'") == 0)
         }
     }
+
+    /// Whichever path moves a task — an edit of the plan, or its client's calendar — the assignee gets the same
+    /// notice and the agency's webhooks the same event.
+    @Test func anEditThatMovesTasksAnnouncesWhatACalendarChangeAnnounces() async throws {
+        try await JobsHarness.run { h in
+            let (client, plan) = try await h.clientWithPlan()
+            let hook = try await h.call(.post, "/v1/webhooks", json: #"{"url":"http://127.0.0.1:9/h","events":["plan.rescheduled"]}"#)
+            #expect(hook.status == 201, "\(hook.text)")
+            func announced() async throws -> (notices: [String], events: Int) {
+                var titles: [String] = []
+                for try await title in try await h.db.owner.query(
+                    "SELECT title FROM notifications WHERE kind = 'task_moved' AND member_id = \(h.ownerID) ORDER BY created_at", logger: h.logger
+                ).decode(String.self) { titles.append(title) }
+                let events = try await h.count(
+                    "SELECT count(*) FROM trellis_jobs WHERE kind = 'webhook.deliver' AND args->>'event' = 'plan.rescheduled'")
+                return (titles, events)
+            }
+            #expect(try await announced().events == 0)
+
+            // An edit: the first task grows by a day of work, so everything after it moves.
+            let view = try await h.call(.get, "/v1/plans/\(plan.lowercasedString)")
+            let etag = try #require(view.headers[.eTag])
+            let first = try #require(((view.json["tasks"] as? [[String: Any]]) ?? []).first { ($0["durationMinutes"] as? Int ?? 0) > 0 })
+            let firstID = try #require(first["id"] as? String)
+            let grown = (first["durationMinutes"] as? Int ?? 0) + 300
+            let patch = try await h.call(.patch, "/v1/plans/\(plan.lowercasedString)/tasks/\(firstID)", json: #"{"durationMinutes":\#(grown)}"#,
+                                         headers: [.ifMatch: etag])
+            #expect(patch.status == 200, "\(patch.text)")
+            let afterEdit = try await announced()
+            #expect(afterEdit.notices.count == 1, "the assignee heard of the move")
+            #expect(afterEdit.events == 1, "the webhook got plan.rescheduled")
+
+            // A calendar change that moves tasks: the recompute job announces the same way.
+            let calendar = try await h.call(.get, "/v1/clients/\(client.lowercasedString)/calendar")
+            _ = try await h.call(.put, "/v1/clients/\(client.lowercasedString)/calendar", json: calendar.text.replacingOccurrences(of: "14:00", with: "12:00"))
+            let registry = PlatformJobs.registry(database: h.database)
+            _ = try await withWorker(h.db.app, registry, testWorkerConfiguration(queues: ["default": 2]), logger: h.logger) { _ in
+                try await eventually(timeout: .seconds(20), every: .milliseconds(50)) {
+                    try await h.count("SELECT count(*) FROM trellis_jobs WHERE kind = 'plan.recompute' AND state = 'completed'") == 1
+                }
+            }
+            let afterCalendar = try await announced()
+            #expect(afterCalendar.notices.count == 2)
+            #expect(afterCalendar.notices.first == afterCalendar.notices.last, "the same notice: \(afterCalendar.notices)")
+            #expect(afterCalendar.events == 2)
+        }
+    }
 }

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import PostgresNIO
 import TrellisDomain
+import TrellisJobs
+import TrellisQueue
 import TrellisStore
 
 /// Templates, client calendars, onboarding plans and their timelines.
@@ -307,13 +309,19 @@ struct PlanRoutes {
         // `If-Match: *` is an explicit "whatever is current".
         let expected = try request.ifMatchVersion()
         let store = self.store
+        let queue = JobQueue(client: database.client, logger: database.logger)
         let view = try await database.withTenant(principal.agencyID) { connection in
             let plan = try await store.plan(planID, on: connection)
             try Self.checkVisible(plan, to: principal)
             try await store.lockForEdit(planID, expectedVersion: expected, on: connection)
             try await change(planID, store, principal, connection)
             _ = try await store.bumpVersion(planID, on: connection)
-            return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
+            let (view, document, timeline) = try await Self.scheduleAndRecord(planID, store: store, on: connection)
+            // The same notices and webhook events as a calendar change that moves the same tasks.
+            try await PlanMoves.announce(
+                document: document, timeline: timeline, because: "\(document.plan.name) was edited", agency: principal.agencyID,
+                queue: queue, logger: store.logger, on: connection)
+            return view
         }
         return Versioned(body: view, version: view.plan.version)
     }
