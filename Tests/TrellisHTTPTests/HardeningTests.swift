@@ -281,6 +281,39 @@ struct ContractRuleTests {
     }
 }
 
+@Suite("Creations")
+struct CreationTests {
+    /// Every creation answers 201 with `Location`, and that location reads the created resource back.
+    @Test func everyCreationAnswers201WithALocationThatReadsItBack() async throws {
+        try await APIHarness.run { api in
+            let client = try await api.call(.post, "/v1/clients", token: api.tokenA, json: #"{"name":"Loc","timeZone":"UTC"}"#)
+            let clientID = try #require(client.string("id"))
+            let (member, _) = try await api.member(.consultant)
+            let role = try await api.call(.post, "/v1/roles", token: api.tokenA, json: #"{"name":"Podcast producer"}"#)
+            let contact = try await api.call(.post, "/v1/contacts", token: api.tokenA, json: #"{"clientId":"\#(clientID)","name":"Marta"}"#)
+            let assignment = try await api.call(.post, "/v1/assignments", token: api.tokenA, json: """
+                {"memberId":"\(member)","clientId":"\(clientID)","roleId":"\(role.string("id") ?? "")","allocation":{"percent":20},
+                 "startsOn":"2026-03-02","endsOn":"2026-04-30"}
+                """)
+            let plan = try await api.call(.post, "/v1/plans", token: api.tokenA, json: #"{"clientId":"\#(clientID)","startsOn":"2026-03-02"}"#)
+            let etag = try #require(plan.headers[.eTag])
+            let planID = try #require((plan.json["plan"] as? [String: Any])?["id"] as? String)
+            let task = try await api.call(.post, "/v1/plans/\(planID)/tasks", token: api.tokenA, json: #"{"name":"Extra","durationHours":2}"#,
+                                          headers: [.ifMatch: etag])
+            for (what, reply) in [("client", client), ("role", role), ("contact", contact), ("assignment", assignment), ("plan", plan), ("task", task)] {
+                #expect(reply.status == 201, "\(what): \(reply.text)")
+                let location = try #require(reply.headers[.location], "\(what) has a Location")
+                if what != "task" {
+                    #expect(try await api.call(.get, location, token: api.tokenA).status == 200, "\(what): GET \(location)")
+                } else {
+                    let id = String(location.split(separator: "/").last ?? "")
+                    #expect((task.json["tasks"] as? [[String: Any]])?.contains { $0["id"] as? String == id && $0["name"] as? String == "Extra" } == true)
+                }
+            }
+        }
+    }
+}
+
 extension [String: Any] {
     /// The items of a list envelope (`{"items": [...]}`) or nothing.
     var items: [[String: Any]] { self["items"] as? [[String: Any]] ?? [] }

@@ -77,7 +77,8 @@ struct PlanAPITests {
             for name in ["Write brief", "Review brief", "Publish brief"] {
                 let added = try await api.call(.post, "/v1/plans/\(planID)/tasks", token: api.tokenA,
                                                json: #"{"name":"\#(name)","durationHours":5}"#, headers: [.ifMatch: "\"\(version)\""])
-                #expect(added.status == 200, "\(added.text)")
+                #expect(added.status == 201, "\(added.text)")
+                #expect(added.headers[.location]?.hasPrefix("/v1/plans/\(planID)/tasks/") == true)
                 version += 1
                 ids.append(tasks(added).first { $0["name"] as? String == name }?["id"] as? String ?? "")
             }

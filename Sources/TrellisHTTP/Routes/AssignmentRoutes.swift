@@ -41,7 +41,7 @@ struct AssignmentRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.create(id: UUID(), agency: principal.agencyID, refs: refs, draft, on: $0)
         }
-        return Versioned(body: record, version: record.version, status: .created)
+        return .created(record, version: record.version, at: "/v1/assignments/\(record.id.lowercasedString)")
     }
 
     @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentRecord> {

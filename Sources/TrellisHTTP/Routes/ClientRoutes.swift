@@ -51,7 +51,7 @@ struct ClientRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.create(id: UUID(), agency: principal.agencyID, draft, on: $0)
         }
-        return Versioned(body: record, version: record.version, status: .created)
+        return .created(record, version: record.version, at: "/v1/clients/\(record.id.lowercasedString)")
     }
 
     @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientRecord> {

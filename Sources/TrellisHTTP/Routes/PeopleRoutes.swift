@@ -49,7 +49,7 @@ struct PeopleRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.createMember(id: UUID(), agency: principal.agencyID, draft, passwordHash: hash, on: $0)
         }
-        return Versioned(body: record, version: record.version, status: .created)
+        return .created(record, version: record.version, at: "/v1/members/\(record.id.lowercasedString)")
     }
 
     @Sendable func readMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberRecord> {
@@ -150,7 +150,7 @@ struct PeopleRoutes {
             _ = try await store.member(member, on: connection)
             return try await store.addTimeOff(id: UUID(), agency: principal.agencyID, member: member, timeOff, on: connection)
         }
-        return JSONBody(record, status: .created)
+        return .created(record, at: "/v1/members/\(member.lowercasedString)/time-off/\(record.id.lowercasedString)")
     }
 
     @Sendable func deleteTimeOff(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -192,7 +192,7 @@ struct PeopleRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.createContact(id: UUID(), agency: principal.agencyID, draft, on: $0)
         }
-        return JSONBody(record, status: .created)
+        return .created(record, at: "/v1/contacts/\(record.id.lowercasedString)")
     }
 
     @Sendable func readContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactRecord> {

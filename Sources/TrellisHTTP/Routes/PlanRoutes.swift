@@ -86,7 +86,7 @@ struct PlanRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.saveTemplate(id: UUID(), agency: principal.agencyID, template, expectedVersion: nil, on: $0)
         }
-        return Versioned(body: TemplateView(record), version: record.version, status: .created)
+        return .created(TemplateView(record), version: record.version, at: "/v1/templates/\(record.id.lowercasedString)")
     }
 
     @Sendable func replaceTemplate(_ request: Request, context: AppRequestContext) async throws -> Versioned<TemplateView> {
@@ -186,7 +186,7 @@ struct PlanRoutes {
                 agency: principal.agencyID, client: clientID, templateID: templateID, startsOn: startsOn, name: name, on: connection)
             return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
         }
-        return Versioned(body: view, version: view.plan.version, status: .created)
+        return .created(view, version: view.plan.version, at: "/v1/plans/\(view.plan.id.lowercasedString)")
     }
 
     @Sendable func readPlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
@@ -230,19 +230,24 @@ struct PlanRoutes {
     @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
         let object = try await request.jsonObject(context: context)
         let maxTasks = self.maxTasksPerPlan
-        return try await edit(request, context) { planID, store, principal, connection in
+        let taskID = UUID()
+        var created = try await edit(request, context) { planID, store, principal, connection in
             let document = try await store.document(planID, on: connection)
             // A plan stays a size the engine, the timeline and the feeds answer in time.
             if document.tasks.count >= maxTasks {
                 throw Problem.validation([FieldError("tasks", "a plan holds at most \(maxTasks) tasks")])
             }
             let base = PlanTaskRecord(
-                id: UUID(), position: (document.tasks.map(\.position).max() ?? -1) + 1, parentId: nil, name: "", durationMinutes: 0,
+                id: taskID, position: (document.tasks.map(\.position).max() ?? -1) + 1, parentId: nil, name: "", durationMinutes: 0,
                 roleKey: nil, assigneeId: nil, checklist: [], constraint: nil, percentComplete: 0, actualStart: nil, actualFinish: nil,
                 icalSequence: 0, icalStart: nil, icalFinish: nil)
             let task = try Self.task(from: object, base: base, isNew: true, calendar: document.calendar)
             try await store.insertTask(agency: principal.agencyID, plan: planID, task, on: connection)
         }
+        // 201: Location names the new task; the body is the plan with it (and its new ETag, for the next edit).
+        created.status = .created
+        created.extraHeaders[.location] = "/v1/plans/\(created.body.plan.id.lowercasedString)/tasks/\(taskID.lowercasedString)"
+        return created
     }
 
     @Sendable func updateTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {

@@ -30,9 +30,10 @@ struct RoleRoutes {
         let principal = try context.require(.manageRoles)
         let role = try Self.role(from: try await request.jsonObject(context: context), base: nil)
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) {
+        let record = try await database.withTenant(principal.agencyID) {
             try await store.create(id: UUID(), agency: principal.agencyID, role, on: $0)
-        }, status: .created)
+        }
+        return .created(record, at: "/v1/roles/\(record.id.lowercasedString)")
     }
 
     @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<RoleRecord> {

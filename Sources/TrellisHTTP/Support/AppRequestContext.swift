@@ -74,6 +74,11 @@ struct Versioned<Body: Encodable & Sendable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
     var extraHeaders: HTTPFields = [:]
 
+    /// A 201 naming where the created resource lives.
+    static func created(_ body: Body, version: Int, at location: String) -> Versioned {
+        Versioned(body: body, version: version, status: .created, extraHeaders: [.location: location])
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONBody(body, status: status).response(from: request, context: context)
         response.headers[.eTag] = "\"\(version)\""
@@ -85,10 +90,18 @@ struct Versioned<Body: Encodable & Sendable>: ResponseGenerator {
 struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator {
     var body: Body
     var status: HTTPResponse.Status
+    var extraHeaders: HTTPFields = [:]
 
     init(_ body: Body, status: HTTPResponse.Status = .ok) {
         self.body = body
         self.status = status
+    }
+
+    /// A 201 naming where the created resource lives.
+    static func created(_ body: Body, at location: String) -> JSONBody {
+        var reply = JSONBody(body, status: .created)
+        reply.extraHeaders[.location] = location
+        return reply
     }
 
     static var encoder: JSONEncoder {
@@ -100,6 +113,8 @@ struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try Self.encoder.encode(body)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extraHeaders)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }
