@@ -35,8 +35,12 @@ GRANT SELECT, INSERT, UPDATE ON trellis_jobs TO trellis_api;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO trellis_api;
 GRANT EXECUTE ON FUNCTION trellis_current_agency() TO trellis_api;
 
+-- The queue belongs to the worker's role: as the owner it is not bound by the queue's row-level security (not
+-- forced here), so fetching and completing run at full speed, while the API's role is bound by its policy and
+-- sees only the jobs of the agency its transaction names. (Measured: an always-true policy for the worker
+-- halved the drain, 34k/s → 18k/s.)
+ALTER TABLE trellis_jobs OWNER TO trellis_app;
 ALTER TABLE trellis_jobs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY queue_workers ON trellis_jobs TO trellis_app USING (true) WITH CHECK (true);
 CREATE POLICY api_own_agency ON trellis_jobs TO trellis_api
     USING (agency_id = trellis_current_agency()) WITH CHECK (agency_id = trellis_current_agency());
 

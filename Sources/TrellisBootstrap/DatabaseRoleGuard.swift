@@ -3,7 +3,9 @@ import Logging
 import TrellisStore
 
 /// Row-level security is the backstop that keeps agencies apart; it does nothing for a superuser, a BYPASSRLS
-/// role or the owner of the tables. Every long-running executable checks the role it connects as before it
+/// role or the owner of the tenant tables (the owner could drop their policies). The queue's table belongs to the
+/// worker's role on purpose (see sql/0008), so only the owner of a tenant table — one with forced row-level
+/// security — is refused. Every long-running executable checks the role it connects as before it
 /// serves anything, and refuses to start as one of those.
 public enum DatabaseRoleGuard {
     public enum Verdict: Equatable, Sendable {
@@ -16,7 +18,8 @@ public enum DatabaseRoleGuard {
     static let question = """
         SELECT current_user, r.rolsuper, r.rolbypassrls,
                (SELECT string_agg(DISTINCT c.relname, ', ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND pg_has_role(current_user, c.relowner, 'USAGE'))
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relforcerowsecurity
+                  AND pg_has_role(current_user, c.relowner, 'USAGE'))
         FROM pg_roles r WHERE r.rolname = current_user
         """
 
@@ -37,7 +40,7 @@ public enum DatabaseRoleGuard {
         }
         if let owned = row[3], !owned.isEmpty {
             let sample = owned.split(separator: ",").prefix(3).joined(separator: ",")
-            return .refused("the database role \(role) owns tables (\(sample)…); the owner is the migrator's role, the services must connect as another")
+            return .refused("the database role \(role) owns tenant tables (\(sample)…); the owner is the migrator's role, the services must connect as another")
         }
         return .allowed
     }
