@@ -157,20 +157,6 @@ public struct JobQueue: Sendable {
         return false
     }
 
-    /// Takes the named lease if it is free or expired, or renews it for `holder`; true while `holder` leads.
-    public func acquireLeadership(_ name: String, holder: String, lease: Duration) async throws -> Bool {
-        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-        for try await _ in try await client.query(QueueSQL.acquireLeaderLease(name: name, holder: holder, leaseSeconds: seconds), logger: logger) {
-            return true
-        }
-        return false
-    }
-
-    /// Gives the named lease up (a spare takes over at its next try, not after the lease expires).
-    public func releaseLeadership(_ name: String, holder: String) async throws {
-        try await client.query(QueueSQL.releaseLeaderLease(name: name, holder: holder), logger: logger)
-    }
-
     /// Workers stop fetching from `queue` until it is resumed; running jobs go on.
     public func pause(queue: String) async throws {
         try await client.query(QueueSQL.pauseQueue(queue), logger: logger)

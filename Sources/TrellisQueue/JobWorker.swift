@@ -15,8 +15,7 @@ import Synchronization
 /// - Leases: one `renewLeases` statement per `leaseRenewInterval` for all the worker's running jobs. A job
 ///   that is no longer ours has its handler cancelled; a job whose cancellation was requested has its handler's
 ///   Task cancelled and ends `cancelled`.
-/// - Maintenance (every `maintenanceInterval`, on the one worker holding the maintenance lease):
-///   `promoteDueJobs`, `rescueExpiredLeases`, and retention
+/// - Maintenance (every `maintenanceInterval`): `promoteDueJobs`, `rescueExpiredLeases`, and retention
 ///   pruning every `retention.interval`.
 /// - Outcomes are written in batches (`completeMany`, `failMany`, `snoozeMany`, `cancelRunningMany`,
 ///   `releaseMany`), fenced by attempt and lease owner.
@@ -720,36 +719,12 @@ public final class JobWorker: Service, Sendable {
 
     // MARK: Maintenance
 
-    /// The lease that makes one worker of all those on the database do the maintenance.
-    public static let maintenanceLease = "queue.maintenance"
-
-    /// True while this worker holds the maintenance lease.
-    public var leadsMaintenance: Bool { state.withLock { $0.leadsMaintenance } }
-
-    /// Promoting, rescuing and pruning run on one worker at a time, the holder of `maintenanceLease` (as River
-    /// runs its maintenance services on the elected leader); the others only try to take the lease each
-    /// interval, so a leader that stops or dies is replaced within the lease's length.
     private func maintenanceLoop() async {
         var lastPrune: ContinuousClock.Instant? = nil
-        // Long enough that a busy leader renews it well before it lapses; a stopping leader releases it at once.
-        let lease = max(configuration.maintenanceInterval * 10, .seconds(5))
-        while !Task.isCancelled && !state.withLock({ $0.shuttingDown }) {
+        while !Task.isCancelled {
             do {
-                let jobQueue = self.queue, holder = self.workerID
-                let leading = try await withDeadline(configuration.statementTimeout, "acquireLeadership") {
-                    try await jobQueue.acquireLeadership(Self.maintenanceLease, holder: holder, lease: lease)
-                }
-                let changed = state.withLock { state -> Bool in
-                    defer { state.leadsMaintenance = leading }
-                    return state.leadsMaintenance != leading
-                }
-                if changed { logger.info(leading ? "leading queue maintenance" : "no longer leading queue maintenance") }
-                guard leading else {
-                    note("maintenance", "not the leader; sleeping")
-                    try? await Task.sleep(for: configuration.maintenanceInterval)
-                    continue
-                }
                 note("maintenance", "promoting and rescuing")
+                let jobQueue = self.queue
                 let promoted = try await withDeadline(configuration.statementTimeout, "promoteDueJobs") {
                     try await jobQueue.promoteDueJobs()
                 }
@@ -777,15 +752,6 @@ public final class JobWorker: Service, Sendable {
             note("maintenance", "sleeping")
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
-        // Stopping: hand the lease over at once rather than after it expires. (A task of its own: this one is
-        // cancelled, and a cancelled task's query would not be sent.)
-        let jobQueue = self.queue, holder = self.workerID, timeout = configuration.statementTimeout
-        await Task {
-            try? await withDeadline(timeout, "releaseLeadership") {
-                try await jobQueue.releaseLeadership(Self.maintenanceLease, holder: holder)
-            }
-        }.value
-        state.withLock { $0.leadsMaintenance = false }
     }
 }
 
@@ -844,8 +810,6 @@ struct RunningJob: Sendable {
 
 struct WorkerState: Sendable {
     var shuttingDown = false
-    /// Holds the maintenance lease (promote, rescue, prune run here only).
-    var leadsMaintenance = false
     var listening = false
     var listenConnections = 0
     var running: [JobID: RunningJob] = [:]
