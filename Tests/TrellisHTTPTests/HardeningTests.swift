@@ -169,17 +169,22 @@ struct HardeningTests {
     }
 
     /// Production settings: https only, and no address inside the platform's network, by any spelling.
-    @Test(arguments: [
-        "http://hooks.example/h", "https://127.0.0.1/h", "https://127.1.2.3:8080/h", "https://10.1.2.3/h", "https://172.16.0.1/h",
-        "https://192.168.1.1/h", "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/h", "https://224.0.0.1/h",
-        "https://0.0.0.0/h", "https://[::1]/h", "https://[fd00::1]/h", "https://[fe80::1]/h", "https://[::ffff:127.0.0.1]/h",
-        "https://localhost/h", "https://api.localhost/h", "https://intranet/h",
-    ])
-    func aWebhookToAnInternalAddressIsRefused(url: String) async throws {
+    /// (One harness for every address: a database per case would load the suite's start for nothing.)
+    @Test func aWebhookToAnInternalAddressIsRefused() async throws {
+        let refused = [
+            "http://hooks.example/h", "https://127.0.0.1/h", "https://127.1.2.3:8080/h", "https://10.1.2.3/h", "https://172.16.0.1/h",
+            "https://192.168.1.1/h", "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/h", "https://224.0.0.1/h",
+            "https://0.0.0.0/h", "https://[::1]/h", "https://[fd00::1]/h", "https://[fe80::1]/h", "https://[::ffff:127.0.0.1]/h",
+            "https://localhost/h", "https://localhost./h", "https://api.localhost/h", "https://intranet/h",
+        ]
         try await APIHarness.run(security: SecuritySettings()) { api in
-            let reply = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"\#(url)","events":["task.due"]}"#)
-            #expect(reply.status == 422, "\(url): \(reply.text)")
-            #expect(reply.failingFields == ["url"])
+            for url in refused {
+                let reply = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"\#(url)","events":["task.due"]}"#)
+                #expect(reply.status == 422, "\(url): \(reply.text)")
+                #expect(reply.failingFields == ["url"], "\(url)")
+            }
+            let allowed = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"https://hooks.example/h","events":["task.due"]}"#)
+            #expect(allowed.status == 201, "a public https host is accepted: \(allowed.text)")
         }
     }
 

@@ -253,7 +253,7 @@ struct CronSchedulerTests {
             )
             let group = ServiceGroup(configuration: .init(services: [.init(service: scheduler)], logger: testLogger))
             let task = Task { try await group.run() }
-            #expect(try await eventually { scheduler.isLeader })
+            #expect(try await eventually(timeout: .seconds(30)) { scheduler.isLeader })
             #expect(try await spare.tick().isLeader == false)
             await group.triggerGracefulShutdown()
             try await task.value

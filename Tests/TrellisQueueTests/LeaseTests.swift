@@ -53,7 +53,7 @@ struct LeaseTests {
             }
             let t0 = ContinuousClock.now
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
-                let done = try await eventually { try await jobState(queue, id) == .completed }
+                let done = try await eventually(timeout: .seconds(30)) { try await jobState(queue, id) == .completed }
                 #expect(done)
             }
             print("rescue: dead worker's job (lease 300 ms) completed by a live worker \(ContinuousClock.now - t0) after it started")
@@ -80,10 +80,10 @@ struct LeaseTests {
             }
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "hang"))
-                #expect(try await eventually { started.value })
+                #expect(try await eventually(timeout: .seconds(30)) { started.value })
                 // Someone else takes the job over (as a rescuer would after expiry).
                 try await client.query("UPDATE trellis_jobs SET lease_owner = 'usurper', attempt = attempt + 1 WHERE id = \(id)")
-                #expect(try await eventually { cancelled.value })
+                #expect(try await eventually(timeout: .seconds(30)) { cancelled.value })
                 try await Task.sleep(for: .milliseconds(200))
                 let job = try #require(try await queue.job(id))
                 #expect(job.state == .running)

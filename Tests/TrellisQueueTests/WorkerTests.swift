@@ -21,7 +21,7 @@ struct WorkerTests {
             configuration.pollInterval = .seconds(30)  // polling cannot explain a fast start
             configuration.maintenanceInterval = .seconds(30)
             try await withWorker(client, registry, configuration, logger: testLogger) { worker in
-                #expect(try await eventually { worker.isListening })
+                #expect(try await eventually(timeout: .seconds(30)) { worker.isListening })
                 try await Task.sleep(for: .milliseconds(300))  // let the worker go idle
                 var latencies: [Duration] = []
                 for _ in 0..<5 {
@@ -100,7 +100,7 @@ struct WorkerTests {
             // until the worker's statement deadline; the worker then fetches again.
             configuration.statementTimeout = .seconds(2)
             try await withWorker(client, registry, configuration, logger: testLogger) { worker in
-                #expect(try await eventually { worker.isListening })
+                #expect(try await eventually(timeout: .seconds(30)) { worker.isListening })
                 let killed = try await scalar(client, """
                     SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'
@@ -131,7 +131,7 @@ struct WorkerTests {
             }
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "flaky", maxAttempts: 3))
-                #expect(try await eventually { try await jobState(queue, id) == .discarded })
+                #expect(try await eventually(timeout: .seconds(30)) { try await jobState(queue, id) == .discarded })
                 let job = try #require(try await queue.job(id))
                 #expect(job.attempt == 3)
                 #expect(job.errors.map(\.attempt) == [1, 2, 3])
@@ -165,7 +165,7 @@ struct WorkerTests {
             let queue = JobQueue(client: client, logger: testLogger)
             try await withWorker(client, JobRegistry(), testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "no-such-kind", maxAttempts: 10))
-                #expect(try await eventually { try await jobState(queue, id) == .discarded })
+                #expect(try await eventually(timeout: .seconds(30)) { try await jobState(queue, id) == .discarded })
                 let job = try #require(try await queue.job(id))
                 #expect(job.attempt == 1)
                 #expect(job.errors.count == 1)
@@ -205,7 +205,7 @@ struct WorkerTests {
                 let progress = try await queue.enqueue(NewJob(kind: "progress"))
                 let typed = try await queue.enqueue(try NewJob(kind: "typed", arguments: Greeting(name: "Ada")))
                 let badArgs = try await queue.enqueue(NewJob(kind: "typed", args: Data(#"{"nom":1}"#.utf8)))
-                #expect(try await eventually {
+                #expect(try await eventually(timeout: .seconds(30)) {
                     let states = try await [giveUp, cancel, retry, slow, progress, typed, badArgs].asyncMap { try await jobState(queue, $0) }
                     return states.allSatisfy { $0?.isFinal == true }
                 })
@@ -239,7 +239,7 @@ struct WorkerTests {
             }
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "waiter", maxAttempts: 1))
-                #expect(try await eventually { try await jobState(queue, id) == .completed })
+                #expect(try await eventually(timeout: .seconds(30)) { try await jobState(queue, id) == .completed })
                 let job = try #require(try await queue.job(id))
                 #expect(runs.value == 3)
                 #expect(job.errors.isEmpty)
@@ -266,7 +266,7 @@ struct WorkerTests {
             }
             try await withWorker(client, registry, testWorkerConfiguration(queues: ["narrow": 2, "wide": 5]), logger: testLogger) { _ in
                 let narrow = try await queue.enqueueBatch((0..<8).map { _ in NewJob(kind: "busy", queue: "narrow") })
-                #expect(try await eventually {
+                #expect(try await eventually(timeout: .seconds(30)) {
                     try await scalar(client, "SELECT count(*) FROM trellis_jobs WHERE state = 'completed'") == Int64(narrow.count)
                 })
                 #expect(peak.value == 2)
@@ -299,10 +299,10 @@ struct WorkerTests {
 
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "long"))
-                #expect(try await eventually { running.value })
+                #expect(try await eventually(timeout: .seconds(30)) { running.value })
                 let requestedAt = ContinuousClock.now
                 #expect(try await queue.cancel(id) == .cancelRequested)
-                #expect(try await eventually { try await jobState(queue, id) == .cancelled })
+                #expect(try await eventually(timeout: .seconds(30)) { try await jobState(queue, id) == .cancelled })
                 print("cancellation: running job cancelled \(ContinuousClock.now - requestedAt) after the request")
                 #expect(sawCancellation.value)
                 let job = try #require(try await queue.job(id))
@@ -334,7 +334,7 @@ struct WorkerTests {
             let brief = try await queue.enqueue(NewJob(kind: "brief"))
             let t0 = ContinuousClock.now
             try await withWorker(client, registry, configuration, logger: testLogger) { _ in
-                let bothStarted = try await eventually { started.value == 2 }
+                let bothStarted = try await eventually(timeout: .seconds(30)) { started.value == 2 }
                 #expect(bothStarted)
             }
             let stopTook = ContinuousClock.now - t0
