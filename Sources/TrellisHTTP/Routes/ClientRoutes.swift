@@ -30,7 +30,7 @@ struct ClientRoutes {
         filter.search = request.query("q").flatMap { $0.isEmpty ? nil : $0 }
         filter.includeArchived = request.booleanQuery("archived", errors: &errors) ?? false
         filter.onlyID = principal.role == .clientViewer ? principal.clientID?.rawValue : nil
-        let limit = try pageLimit(request, errors: &errors)
+        let limit = pageLimit(request, errors: &errors)
         var cursor: Cursor?
         if let raw = request.query("cursor") {
             cursor = Cursor(encoded: raw)
@@ -136,13 +136,4 @@ extension Request {
             return nil
         }
     }
-}
-
-func pageLimit(_ request: Request, errors: inout FieldErrors) throws -> Int {
-    guard let raw = request.query("limit") else { return 50 }
-    guard let limit = plainInteger(raw), (1...200).contains(limit) else {
-        errors.add("limit", "must be a whole number from 1 to 200")
-        return 50
-    }
-    return limit
 }

@@ -46,10 +46,7 @@ struct JobRoutes {
         if let state, JobState(rawValue: state) == nil {
             errors.add("state", "must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        var limit = 50
-        if let raw = request.query("limit") {
-            if let n = plainInteger(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
-        }
+        let limit = pageLimit(request, errors: &errors)
         var cursor: Int64?
         if let raw = request.query("cursor") {
             if raw.count <= 18, !raw.isEmpty, raw.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(raw) { cursor = n } else {

@@ -37,10 +37,7 @@ struct NotificationRoutes {
         if let raw = request.query("unread") {
             if raw == "true" { unreadOnly = true } else if raw != "false" { errors.add("unread", "must be true or false") }
         }
-        var limit = 50
-        if let raw = request.query("limit") {
-            if let n = plainInteger(raw), (1...200).contains(n) { limit = n } else { errors.add("limit", "must be a whole number from 1 to 200") }
-        }
+        let limit = pageLimit(request, errors: &errors)
         var cursor: UUID?
         if let raw = request.query("cursor") {
             if let id = UUID(uuidString: raw) { cursor = id } else { errors.add("cursor", "must be a cursor this API returned") }

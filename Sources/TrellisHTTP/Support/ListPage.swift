@@ -25,7 +25,7 @@ struct ListWindow: Sendable {
 
     init(_ request: Request) throws {
         var errors = FieldErrors()
-        limit = try pageLimit(request, errors: &errors)
+        limit = pageLimit(request, errors: &errors)
         offset = 0
         if let raw = request.query("cursor") {
             if raw.count <= 9, !raw.isEmpty, raw.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(raw) { offset = n } else {
@@ -40,6 +40,16 @@ struct ListWindow: Sendable {
         let end = min(all.count, offset + limit)
         return ListPage(items: Array(all[offset..<end]), nextCursor: end < all.count ? String(end) : nil)
     }
+}
+
+/// `limit` of any list: 1–200, 50 when absent; anything else is named in `errors`.
+func pageLimit(_ request: Request, errors: inout FieldErrors) -> Int {
+    guard let raw = request.query("limit") else { return 50 }
+    guard let limit = plainInteger(raw), (1...200).contains(limit) else {
+        errors.add("limit", "must be a whole number from 1 to 200")
+        return 50
+    }
+    return limit
 }
 
 /// A whole number written plainly (`12`, `-3`): what JSON Schema's integer means in a query string; `+5`,
