@@ -126,6 +126,33 @@ struct HardeningTests {
         }
     }
 
+    @Test func aTokenPastItsRequestBudgetGets429WithRetryAfter() async throws {
+        var limits = APILimits()
+        limits.requestsPerMinutePerCredential = 3
+        try await APIHarness.run(limits: limits) { api in
+            for _ in 0..<3 { #expect(try await api.call(.get, "/v1/me", token: api.tokenA).status == 200) }
+            let fourth = try await api.call(.get, "/v1/me", token: api.tokenA)
+            #expect(fourth.status == 429)
+            #expect(Int(fourth.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(try await api.call(.get, "/v1/me", token: api.tokenB).status == 200, "another token has its own budget")
+        }
+    }
+
+    @Test func aPlanHoldsAtMostTheConfiguredNumberOfTasks() async throws {
+        var limits = APILimits()
+        limits.maxTasksPerPlan = 10
+        try await APIHarness.run(limits: limits) { api in
+            let client = try await api.createClient("Cap")
+            // The built-in template alone has more tasks than this cap: adding one more is refused.
+            let plan = try await api.call(.post, "/v1/plans", token: api.tokenA, json: #"{"clientId":"\#(client)","startsOn":"2026-03-02"}"#)
+            let planID = try #require((plan.json["plan"] as? [String: Any])?["id"] as? String)
+            let added = try await api.call(.post, "/v1/plans/\(planID)/tasks", token: api.tokenA, json: #"{"name":"One more","durationHours":1}"#,
+                                           headers: [.ifMatch: "*"])
+            #expect(added.status == 422, "\(added.text)")
+            #expect(added.failingFields == ["tasks"])
+        }
+    }
+
     @Test func theSessionCookieIsSecureUnlessLocalDevelopment() async throws {
         try await APIHarness.run(security: SecuritySettings()) { api in
             let login = try await api.call(.post, "/v1/auth/login", token: nil, json: #"{"agency":"agency-a","email":"owner@a.example","password":"correct horse battery"}"#)
