@@ -82,9 +82,14 @@ public struct TimeOff: Sendable, Hashable, Codable {
 }
 
 public enum Email {
+    /// Judged on Unicode scalars, as the contract's pattern is: a grapheme cluster such as "." followed by a
+    /// variation selector would otherwise hide the domain's dot.
     public static func isPlausible(_ email: String) -> Bool {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return email.unicodeScalars.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !email.contains(where: \.isWhitespace)
+        let scalars = Array(email.unicodeScalars)
+        guard scalars.count <= 254, !scalars.contains(where: { $0.properties.isWhitespace || $0 == "\0" }),
+              let at = scalars.firstIndex(of: "@"), !scalars[(at + 1)...].contains("@") else { return false }
+        let local = scalars[..<at], domain = scalars[(at + 1)...]
+        guard !local.isEmpty, let first = domain.first, let last = domain.last else { return false }
+        return first != "." && last != "." && domain.contains(".")
     }
 }
