@@ -55,10 +55,20 @@ let package = Package(
             ],
             swiftSettings: swift6
         ),
+        // The use cases (edit a plan, read a timeline…): what the JSON API, the web pages and the jobs call.
+        .target(
+            name: "TrellisApplication",
+            dependencies: [
+                "TrellisDomain", "TrellisStore", "TrellisQueue",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
         .target(
             name: "TrellisJobs",
             dependencies: [
-                "TrellisDomain", "TrellisStore", "TrellisQueue",
+                "TrellisDomain", "TrellisStore", "TrellisQueue", "TrellisApplication",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -67,7 +77,7 @@ let package = Package(
         .target(
             name: "TrellisHTTP",
             dependencies: [
-                "TrellisDomain", "TrellisStore", "TrellisQueue", "TrellisJobs",
+                "TrellisDomain", "TrellisStore", "TrellisQueue", "TrellisApplication", "TrellisJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -145,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "TrellisJobsTests",
             dependencies: [
-                "TrellisJobs", "TrellisHTTP", "TrellisTestSupport",
+                "TrellisApplication", "TrellisJobs", "TrellisHTTP", "TrellisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import TrellisApplication
 import TrellisJobs
 import TrellisQueue
 import TrellisStore
@@ -108,7 +109,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     AssignmentRoutes(database: database, store: AssignmentStore(logger: logger)).register(on: router)
     PlanRoutes(
         database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger),
-        maxTasksPerPlan: dependencies.limits.maxTasksPerPlan
+        operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan)
     ).register(on: router)
     ExportRoutes(
         database: database, plans: PlanStore(logger: logger), exports: ExportStore(logger: logger), queue: dependencies.queue,

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisQueue
 import TrellisStore

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import TrellisApplication
 import TrellisDomain
 import TrellisQueue
 import TrellisStore
@@ -10,28 +11,12 @@ import TrellisStore
 /// `webhook.deliver`: POSTs one event to one webhook, signed Stripe-style, and records the attempt.
 /// A non-2xx answer or a network error fails the attempt, so the queue retries it with backoff.
 public struct WebhookDeliverJob: JobKind {
-    public static let kind = "webhook.deliver"
-    public static let queue = "webhooks"
-    public static let maxAttempts = 8
+    public typealias Arguments = WebhookDelivery
+    public static let queue = WebhookDelivery.queue
+    public static let maxAttempts = WebhookDelivery.maxAttempts
     public static let requestTimeout: TimeAmount = .seconds(10)
     /// Responses are read (and dropped) up to this size; the error text keeps the start of it.
     static let maxResponseBytes = 64 * 1024
-
-    public struct Arguments: Codable, Sendable {
-        public var webhookId: UUID
-        /// Sent as `Trellis-Delivery`; the same on every attempt, so receivers can drop repeats.
-        public var deliveryId: UUID
-        public var event: String
-        /// The exact JSON text to post.
-        public var body: String
-
-        public init(webhookId: UUID, deliveryId: UUID, event: String, body: String) {
-            self.webhookId = webhookId
-            self.deliveryId = deliveryId
-            self.event = event
-            self.body = body
-        }
-    }
 
     public struct DeliveryFailed: Error, CustomStringConvertible, Sendable {
         public var description: String

@@ -9,6 +9,16 @@ public protocol JobKind: Sendable {
     func run(_ arguments: Arguments, _ context: JobContext) async throws -> JobOutcome
 }
 
+/// Arguments that name their kind (River's `JobArgs`): code that only enqueues a job (an application
+/// operation) needs this type, not the handler that runs it.
+public protocol JobArguments: Codable, Sendable {
+    static var kind: String { get }
+}
+
+extension JobKind where Arguments: JobArguments {
+    public static var kind: String { Arguments.kind }
+}
+
 /// The arguments of a job that takes none (`{}` in the table).
 public struct NoArguments: Codable, Sendable, Hashable {
     public init() {}
@@ -38,6 +48,16 @@ extension NewJob {
     ) throws {
         try self.init(
             kind: K.kind, queue: queue, arguments: arguments, agencyID: agencyID, priority: priority, runAt: runAt,
+            maxAttempts: maxAttempts, uniqueKey: uniqueKey)
+    }
+
+    /// A job with arguments that name their kind.
+    public init<A: JobArguments>(
+        _ arguments: A, queue: String = NewJob.defaultQueue, agencyID: UUID? = nil, priority: Int = 1, runAt: Date? = nil,
+        maxAttempts: Int = NewJob.defaultMaxAttempts, uniqueKey: String? = nil
+    ) throws {
+        try self.init(
+            kind: A.kind, queue: queue, arguments: arguments, agencyID: agencyID, priority: priority, runAt: runAt,
             maxAttempts: maxAttempts, uniqueKey: uniqueKey)
     }
 

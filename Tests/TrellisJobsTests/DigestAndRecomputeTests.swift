@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import TrellisTestSupport
+import TrellisApplication
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -86,7 +87,7 @@ struct RecomputeTests {
             let shorter = calendar.text.replacingOccurrences(of: "14:00", with: "12:00")
             let put = try await h.call(.put, "/v1/clients/\(client.lowercasedString)/calendar", json: shorter)
             #expect(put.status == 200, "\(put.text)")
-            let key = PlanRecomputeJob.uniqueKey(plan: plan)
+            let key = PlanRecompute.uniqueKey(plan: plan)
             #expect(try await h.count("SELECT count(*) FROM trellis_jobs WHERE kind = 'plan.recompute' AND unique_key = \(key)") == 1)
             // A second change while the first is pending: still one job for the plan.
             _ = try await h.call(.put, "/v1/clients/\(client.lowercasedString)/calendar", json: shorter)
@@ -117,7 +118,7 @@ struct RecomputeTests {
                 try await h.database.withTenant(agency) { connection in
                     let document = try await store.plans(client: client, on: connection)
                     #expect(document.count == 1)
-                    let results = try await PlanRecomputeJob.enqueue(agency: agency, client: client, queue: queue, logger: logger, on: connection)
+                    let results = try await PlanOperations.enqueueRecompute(agency: agency, client: ClientID(client), plans: store, queue: queue, logger: logger, on: connection)
                     #expect(results.count == 1)
                     throw Abort()
                 }

@@ -108,13 +108,3 @@ struct JobRoutes {
         return JSONBody(Cancelled(result: result, job: try await owned(id, principal)))
     }
 }
-
-extension PlanRoutes {
-    /// A calendar change reschedules every plan of the client: one `plan.recompute` job per plan, enqueued on
-    /// the change's own connection so that both commit or neither.
-    static func enqueueRecompute(agency: AgencyID, client: UUID, database: TenantDatabase, on connection: PostgresConnection) async throws {
-        try await PlanRecomputeJob.enqueue(
-            agency: agency, client: client, queue: JobQueue(client: database.client, logger: database.logger), logger: database.logger,
-            on: connection)
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -13,17 +14,7 @@ struct PlanRoutes {
     let database: TenantDatabase
     let store: PlanStore
     let clients: ClientStore
-    var maxTasksPerPlan = 5_000
-    /// Plans start in this century: the working calendars are computed over a bounded span of years, and a
-    /// plan dated in year 2 is a typo, not an engagement.
-    static let planStartRange = LocalDate(year: 2000, month: 1, day: 1)!...LocalDate(year: 2099, month: 12, day: 31)!
-
-    static func checkPlanStart(_ date: LocalDate?, _ reader: inout FieldReader) {
-        if let date, !planStartRange.contains(date) { reader.errors.add("startsOn", "must be a date from 2000-01-01 to 2099-12-31") }
-    }
-
-    /// Durations and lags in minutes of working time: a million is years of any calendar, and fits the columns.
-    static let maxMinutes = 1_000_000
+    let operations: PlanOperations
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/templates", use: listTemplates)
@@ -140,303 +131,111 @@ struct PlanRoutes {
         let id = try context.uuidParameter("clientId")
         let data = try await request.body.collect(upTo: context.maxUploadSize)
         let calendar = try decodeDocument(WorkCalendar.self, Data(buffer: data))
-        let store = self.store, clients = self.clients, database = self.database
-        try await database.withTenant(principal.agencyID) { connection in
-            _ = try await clients.get(id, on: connection)
-            try await store.setCalendar(client: id, calendar, on: connection)
-            // Every plan of the client is rescheduled by a job committed with the change.
-            try await Self.enqueueRecompute(agency: principal.agencyID, client: id, database: database, on: connection)
-        }
+        try await operations.replaceCalendar(client: ClientID(id), calendar, as: principal)
         return JSONBody(calendar)
     }
 
     // MARK: Plans
 
-    struct PlanView: Codable, Sendable {
-        var plan: PlanRecord
-        var tasks: [PlanTaskRecord]
-        var dependencies: [PlanDependencyRecord]
-    }
-
-    @Sendable func listPlans(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<PlanRecord>> {
+    @Sendable func listPlans(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<PlanBody>> {
         let principal = try context.require(.readPlans)
         let window = try ListWindow(request)
         var client = request.query("clientId").flatMap(UUID.init(uuidString:))
         if request.query("clientId") != nil && client == nil { throw Problem.validation([FieldError("clientId", "must be a UUID")]) }
         if principal.role == .clientViewer { client = principal.clientID?.rawValue }
         let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in try await store.plans(client: client, on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in
+            try await store.plans(client: client, on: $0)
+        }.map(PlanBody.init)))
     }
 
     /// `{clientId, templateId, startsOn, name?}`: instantiates the template on the client's calendar,
     /// the first working minute on or after `startsOn`, with assignees from the hybrid-role assignments.
-    @Sendable func createPlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+    @Sendable func createPlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
         let principal = try context.require(.writePlans)
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["clientId", "templateId", "startsOn", "name"])
         let clientID = reader.uuid("clientId", required: true)
         let templateID = reader.uuid("templateId") ?? PlanStore.builtInTemplateID
         let startsOn = reader.date("startsOn", required: true)
-        Self.checkPlanStart(startsOn, &reader)
         let name = reader.string("name", maxLength: 200)
         try reader.check()
         guard let clientID, let startsOn else { throw Problem(.malformedRequest) }
-        let store = self.store
-        let view = try await database.withTenant(principal.agencyID) { connection in
-            let planID = try await store.createFromTemplate(
-                agency: principal.agencyID, client: clientID, templateID: templateID, startsOn: startsOn, name: name, on: connection)
-            return try await Self.scheduleAndRecord(planID, store: store, on: connection).view
-        }
-        return .created(view, version: view.plan.version, at: "/v1/plans/\(view.plan.id.lowercasedString)")
+        let created = try await operations.create(client: ClientID(clientID), template: templateID, startsOn: startsOn, name: name, as: principal)
+        return PlanReply(scheduled: created, status: .created, location: "/v1/plans/\(created.plan.id)")
     }
 
-    @Sendable func readPlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+    @Sendable func readPlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
         let principal = try context.require(.readPlans)
-        let id = try context.uuidParameter("planId")
-        let store = self.store
-        let document = try await database.withTenant(principal.agencyID) { try await store.document(id, on: $0) }
-        try Self.checkVisible(document.plan, to: principal)
-        return Versioned(body: PlanView(plan: document.plan, tasks: document.tasks, dependencies: document.dependencies), version: document.plan.version)
+        return PlanReply(scheduled: try await operations.read(PlanID(try context.uuidParameter("planId")), as: principal))
     }
 
-    @Sendable func updatePlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
+    @Sendable func updatePlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "startsOn"])
         let name = reader.string("name", maxLength: 200)
         let startsOn = reader.date("startsOn")
-        Self.checkPlanStart(startsOn, &reader)
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
         try reader.check()
-        return try await edit(request, context) { planID, store, principal, connection in
-            var start: Date?
-            if let startsOn {
-                let document = try await store.document(planID, on: connection)
-                guard let first = document.calendar.firstWorkingMinute(on: startsOn) else {
-                    throw Problem.validation([FieldError("startsOn", "the calendar has no working time on or after this date")])
-                }
-                start = first
-            }
-            try await store.updatePlan(planID, name: name, startsAt: start, on: connection)
-        }
+        return try await edit(request, context, .update(name: name, startsOn: startsOn))
     }
 
-    @Sendable func archivePlan(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        try await edit(request, context) { planID, store, principal, connection in try await store.archivePlan(planID, on: connection) }
+    @Sendable func archivePlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        try await edit(request, context, .archive)
     }
 
-    static let taskFields: Set<String> = [
-        "name", "parentId", "position", "durationMinutes", "durationHours", "durationDays", "roleKey", "assigneeId", "checklist",
-        "constraint", "percentComplete", "actualStart", "actualFinish",
-    ]
-
-    @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        let object = try await request.jsonObject(context: context)
-        let maxTasks = self.maxTasksPerPlan
-        let taskID = UUID()
-        var created = try await edit(request, context) { planID, store, principal, connection in
-            let document = try await store.document(planID, on: connection)
-            // A plan stays a size the engine, the timeline and the feeds answer in time.
-            if document.tasks.count >= maxTasks {
-                throw Problem.validation([FieldError("tasks", "a plan holds at most \(maxTasks) tasks")])
-            }
-            let base = PlanTaskRecord(
-                id: taskID, position: (document.tasks.map(\.position).max() ?? -1) + 1, parentId: nil, name: "", durationMinutes: 0,
-                roleKey: nil, assigneeId: nil, checklist: [], constraint: nil, percentComplete: 0, actualStart: nil, actualFinish: nil,
-                icalSequence: 0, icalStart: nil, icalFinish: nil)
-            let task = try Self.task(from: object, base: base, isNew: true, calendar: document.calendar)
-            try await store.insertTask(agency: principal.agencyID, plan: planID, task, on: connection)
-        }
+    @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        let patch = try PlanRequests.taskPatch(try await request.jsonObject(context: context))
+        let taskID = TaskID(UUID())
+        var created = try await edit(request, context, .addTask(taskID, patch))
         // 201: Location names the new task; the body is the plan with it (and its new ETag, for the next edit).
         created.status = .created
-        created.extraHeaders[.location] = "/v1/plans/\(created.body.plan.id.lowercasedString)/tasks/\(taskID.lowercasedString)"
+        created.location = "/v1/plans/\(created.scheduled.plan.id)/tasks/\(taskID)"
         return created
     }
 
-    @Sendable func updateTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        let object = try await request.jsonObject(context: context)
-        let taskID = try context.uuidParameter("taskId")
-        return try await edit(request, context) { planID, store, principal, connection in
-            let document = try await store.document(planID, on: connection)
-            guard let current = document.tasks.first(where: { $0.id == taskID }) else { throw Problem.notFound("task") }
-            let task = try Self.task(from: object, base: current, isNew: false, calendar: document.calendar)
-            try await store.updateTask(plan: planID, task, on: connection)
-        }
+    @Sendable func updateTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        let patch = try PlanRequests.taskPatch(try await request.jsonObject(context: context))
+        return try await edit(request, context, .updateTask(TaskID(try context.uuidParameter("taskId")), patch))
     }
 
-    @Sendable func deleteTask(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        let taskID = try context.uuidParameter("taskId")
-        return try await edit(request, context) { planID, store, principal, connection in
-            try await store.deleteTask(plan: planID, task: taskID, on: connection)
-        }
+    @Sendable func deleteTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        try await edit(request, context, .removeTask(TaskID(try context.uuidParameter("taskId"))))
     }
 
-    @Sendable func addDependency(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["predecessorId", "successorId", "kind", "lagMinutes", "lagHours", "lagDays"])
-        let predecessor = reader.uuid("predecessorId", required: true)
-        let successor = reader.uuid("successorId", required: true)
-        let kind = reader.oneOf("kind", DependencyKind.self) ?? .finishToStart
-        let lagMinutes = reader.int("lagMinutes"), lagHours = reader.double("lagHours"), lagDays = reader.double("lagDays")
-        if let lagMinutes, abs(lagMinutes) > Self.maxMinutes { reader.errors.add("lagMinutes", "must be within ±\(Self.maxMinutes)") }
-        if let lagHours, abs(lagHours) > Double(Self.maxMinutes / 60) { reader.errors.add("lagHours", "must be within ±\(Self.maxMinutes / 60)") }
-        if let lagDays, abs(lagDays) > Double(Self.maxMinutes) { reader.errors.add("lagDays", "must be within ±\(Self.maxMinutes) minutes of working time") }
-        if [lagMinutes != nil, lagHours != nil, lagDays != nil].filter({ $0 }).count > 1 {
-            reader.errors.add("lagMinutes", "give the lag in one unit only")
-        }
-        if let predecessor, predecessor == successor { reader.errors.add("successorId", "a task cannot depend on itself") }
-        try reader.check()
-        guard let predecessor, let successor else { throw Problem(.malformedRequest) }
-        return try await edit(request, context) { planID, store, principal, connection in
-            let document = try await store.document(planID, on: connection)
-            let lag = lagMinutes ?? lagHours.map { Int(($0 * 60).rounded()) } ?? lagDays.map { Int(($0 * Double(document.calendar.minutesPerDay)).rounded()) } ?? 0
-            if abs(lag) > Self.maxMinutes { throw Problem.validation([FieldError("lagDays", "must be within ±\(Self.maxMinutes) minutes of working time")]) }
-            try await store.insertDependency(
-                agency: principal.agencyID, plan: planID,
-                PlanDependencyRecord(predecessorId: predecessor, successorId: successor, kind: kind, lagMinutes: lag), on: connection)
-        }
+    @Sendable func addDependency(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        let link = try PlanRequests.newLink(try await request.jsonObject(context: context))
+        return try await edit(request, context, .addLink(link))
     }
 
-    @Sendable func deleteDependency(_ request: Request, context: AppRequestContext) async throws -> Versioned<PlanView> {
-        let predecessor = try context.uuidParameter("predecessorId")
-        let successor = try context.uuidParameter("successorId")
-        return try await edit(request, context) { planID, store, principal, connection in
-            try await store.deleteDependency(plan: planID, predecessor: predecessor, successor: successor, on: connection)
-        }
+    @Sendable func deleteDependency(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
+        let predecessor = TaskID(try context.uuidParameter("predecessorId"))
+        let successor = TaskID(try context.uuidParameter("successorId"))
+        return try await edit(request, context, .removeLink(predecessor: predecessor, successor: successor))
     }
 
-    /// The shape of every plan edit: If-Match required, lock, change, schedule (refusing a cycle), bump.
-    func edit(
-        _ request: Request, _ context: AppRequestContext,
-        _ change: @escaping @Sendable (UUID, PlanStore, Principal, PostgresConnection) async throws -> Void
-    ) async throws -> Versioned<PlanView> {
+    /// Every plan edit names the version it was based on: `If-Match` is required (`*` is an explicit
+    /// "whatever is current").
+    func edit(_ request: Request, _ context: AppRequestContext, _ change: PlanChange) async throws -> PlanReply {
         let principal = try context.require(.writePlans)
-        let planID = try context.uuidParameter("planId")
+        let planID = PlanID(try context.uuidParameter("planId"))
         guard request.hasIfMatch else {
             throw Problem(.preconditionRequired, detail: "send If-Match with the plan's ETag, so an edit never overwrites one you have not seen")
         }
-        // `If-Match: *` is an explicit "whatever is current".
         let expected = try request.ifMatchVersion()
-        let store = self.store
-        let queue = JobQueue(client: database.client, logger: database.logger)
-        let view = try await database.withTenant(principal.agencyID) { connection in
-            let plan = try await store.plan(planID, on: connection)
-            try Self.checkVisible(plan, to: principal)
-            try await store.lockForEdit(planID, expectedVersion: expected, on: connection)
-            try await change(planID, store, principal, connection)
-            _ = try await store.bumpVersion(planID, on: connection)
-            let (view, document, timeline) = try await Self.scheduleAndRecord(planID, store: store, on: connection)
-            // The same notices and webhook events as a calendar change that moves the same tasks.
-            try await PlanMoves.announce(
-                document: document, timeline: timeline, because: "\(document.plan.name) was edited", agency: principal.agencyID,
-                queue: queue, logger: store.logger, on: connection)
-            return view
-        }
-        return Versioned(body: view, version: view.plan.version)
-    }
-
-    /// Schedules the plan as it now stands; a scheduling error rolls the whole edit back.
-    static func scheduleAndRecord(_ planID: UUID, store: PlanStore, on connection: PostgresConnection) async throws -> (view: PlanView, document: PlanDocument, timeline: Timeline) {
-        let (document, timeline) = try await store.scheduleAndRecord(planID, on: connection)
-        return (PlanView(plan: document.plan, tasks: document.tasks, dependencies: document.dependencies), document, timeline)
-    }
-
-    static func problem(_ error: SchedulingError, names: [String: String]) -> Problem {
-        func named(_ ids: [String]) -> String { ids.map { "\(names[$0] ?? $0) (\($0))" }.joined(separator: " → ") }
-        switch error {
-        case .cycle(let ids):
-            return Problem.validation([FieldError("dependencies", "these links form a cycle: \(named(ids + ids.prefix(1)))")])
-        case .unknownTaskIDs(let ids): return .validation([FieldError("dependencies", "unknown tasks \(ids.joined(separator: ", "))")])
-        case .selfDependency(let ids): return .validation([FieldError("dependencies", "\(named(ids)) depends on itself")])
-        case .duplicateTaskID(let id): return .validation([FieldError("tasks", "duplicate task \(id)")])
-        case .unknownParent(let task, let parent): return .validation([FieldError("parentId", "\(named([task])) has an unknown parent \(parent)")])
-        case .parentCycle(let ids): return .validation([FieldError("parentId", "the parent chain loops: \(named(ids))")])
-        case .negativeDuration(let id): return .validation([FieldError("durationMinutes", "\(named([id])) has a negative duration")])
-        case .invalidPercentComplete(let id): return .validation([FieldError("percentComplete", "\(named([id])) must be 0–100")])
-        case .actualFinishBeforeActualStart(let id): return .validation([FieldError("actualFinish", "\(named([id])) finishes before it starts")])
-        case .unsupportedSummaryLink(let p, let s):
-            return .validation([FieldError("dependencies", "a phase cannot take this link: \(named([p])) → \(named([s]))")])
-        case .beyondHorizon(let id): return .validation([FieldError("tasks", "the schedule runs past the calendar's horizon\(id.map { " at \(named([$0]))" } ?? "")")])
-        }
+        return PlanReply(scheduled: try await operations.edit(planID, expectedVersion: expected, change, as: principal))
     }
 
     static func checkVisible(_ plan: PlanRecord, to principal: Principal) throws {
         guard TenantPolicy.canSee(client: ClientID(plan.clientId), as: principal) else { throw Problem.notFound("plan") }
     }
 
-    /// Reads a task's fields over `base`; durations in minutes, hours or calendar days (a day is the calendar's own day).
-    static func task(from object: [String: JSONValue], base: PlanTaskRecord, isNew: Bool, calendar: WorkCalendar) throws -> PlanTaskRecord {
-        var reader = FieldReader(object, allowed: taskFields)
-        var task = base
-        if let name = reader.string("name", required: isNew, maxLength: 300) {
-            if name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
-            task.name = name
-        }
-        if reader.has("parentId") { task.parentId = reader.uuid("parentId") }
-        if let position = reader.int("position") {
-            if (0...Self.maxMinutes).contains(position) { task.position = position } else { reader.errors.add("position", "must be from 0 to \(Self.maxMinutes)") }
-        }
-        let minutes = reader.int("durationMinutes"), hours = reader.double("durationHours"), days = reader.double("durationDays")
-        switch (minutes, hours, days) {
-        case (let m?, nil, nil): task.durationMinutes = m
-        case (nil, let h?, nil):
-            if h < 0 || h > Double(Self.maxMinutes / 60) { reader.errors.add("durationHours", "must be from 0 to \(Self.maxMinutes / 60)") } else {
-                task.durationMinutes = Int((h * 60).rounded())
-            }
-        case (nil, nil, let d?):
-            let minutes = d * Double(calendar.minutesPerDay)
-            if minutes < 0 || minutes > Double(Self.maxMinutes) { reader.errors.add("durationDays", "must be from 0 to \(Self.maxMinutes) minutes of working time") } else {
-                task.durationMinutes = Int(minutes.rounded())
-            }
-        case (nil, nil, nil): if isNew { reader.errors.add("durationMinutes", "is required (or durationHours / durationDays; 0 for a milestone)") }
-        default: reader.errors.add("durationMinutes", "give the duration in one unit only")
-        }
-        if task.durationMinutes < 0 { reader.errors.add("durationMinutes", "must not be negative") }
-        if task.durationMinutes > Self.maxMinutes { reader.errors.add("durationMinutes", "must be at most \(Self.maxMinutes)") }
-        if reader.has("roleKey") { task.roleKey = reader.string("roleKey", maxLength: 63) }
-        if reader.has("assigneeId") { task.assigneeId = reader.uuid("assigneeId") }
-        if let checklist = reader.strings("checklist") { task.checklist = checklist }
-        if reader.has("constraint") {
-            if reader.isNull("constraint") {
-                task.constraint = nil
-            } else if let constraint = reader.object("constraint", allowed: ["kind", "date"], { item -> TaskConstraint? in
-                let kind = item.oneOf("kind", ConstraintKind.self, required: true)
-                let date = item.instant("date", required: true)
-                guard let kind, let date else { return nil }
-                return TaskConstraint(kind: kind, date: date)
-            }) {
-                task.constraint = constraint
-            }
-        }
-        if let percent = reader.int("percentComplete") {
-            if !(0...100).contains(percent) { reader.errors.add("percentComplete", "must be from 0 to 100") }
-            task.percentComplete = percent
-        }
-        if reader.has("actualStart") { task.actualStart = reader.instant("actualStart") }
-        if reader.has("actualFinish") { task.actualFinish = reader.instant("actualFinish") }
-        if let s = task.actualStart, let f = task.actualFinish, f < s { reader.errors.add("actualFinish", "must not be before actualStart") }
-        if task.actualFinish != nil && task.actualStart == nil { reader.errors.add("actualStart", "is required once the task has finished") }
-        try reader.check()
-        return task
-    }
-
     // MARK: Timelines and baselines
 
     @Sendable func timeline(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.readPlans)
-        let id = try context.uuidParameter("planId")
-        let baselineName = request.query("baseline")
-        let store = self.store
-        let (export, version) = try await database.withTenant(principal.agencyID) { connection in
-            let document = try await store.document(id, on: connection)
-            try Self.checkVisible(document.plan, to: principal)
-            let timeline = try store.schedule(document)
-            var baseline: BaselineRecord?
-            if let baselineName {
-                baseline = try await store.baselines(plan: id, on: connection).first { $0.name == baselineName }
-                if baseline == nil { throw Problem(.notFound, detail: "no baseline named \(baselineName)", errors: [FieldError("baseline", "no baseline has this name")]) }
-            }
-            return (document.export(timeline: timeline, baseline: baseline, generatedAt: Date()), document.plan.version)
-        }
-        var response = Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: ExportFormat.json.render(export))))
-        response.headers[.eTag] = "\"\(version)\""
+        let id = PlanID(try context.uuidParameter("planId"))
+        let (scheduled, baseline) = try await operations.timeline(id, baseline: request.query("baseline"), as: principal)
+        let body = ExportFormat.json.render(scheduled.export(baseline: baseline, generatedAt: Date()))
+        var response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        response.headers[.eTag] = "\"\(scheduled.record.version)\""
         return response
     }
 
@@ -453,17 +252,12 @@ struct PlanRoutes {
 
     @Sendable func saveBaseline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<BaselineRecord> {
         let principal = try context.require(.writePlans)
-        let id = try context.uuidParameter("planId")
+        let id = PlanID(try context.uuidParameter("planId"))
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name"])
         let name = reader.string("name", required: true, maxLength: 100)
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { reader.errors.add("name", "must not be empty") }
         try reader.check()
         guard let name else { throw Problem(.malformedRequest) }
-        let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { connection in
-            let document = try await store.document(id, on: connection)
-            return try await store.saveBaseline(agency: principal.agencyID, plan: id, name: name, try store.schedule(document), on: connection)
-        }, status: .created)
+        return JSONBody(try await operations.saveBaseline(id, name: name, as: principal), status: .created)
     }
 
     struct PersonTask: Codable, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisStore
 
@@ -167,8 +168,22 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
         case let error where String(describing: Swift.type(of: error)) == "ConnectionPoolError":
             // PostgresNIO's pool could not hand out a connection (the server is down or the pool is closing).
             return unavailable()
-        case let failure as SchedulingFailure:
-            return PlanRoutes.problem(failure.error, names: failure.taskNames)
+        case let failure as PlanNotSchedulable:
+            return .validation(failure.fieldErrors)
+        case let error as PlanChangeError:
+            switch error {
+            case .invalid(let errors): return .validation(errors)
+            case .unknownTask: return .notFound("task")
+            case .unknownLink: return .notFound("dependency")
+            case .unknownReference(let field):
+                return Problem(.notFound, detail: "\(field): does not exist", errors: [FieldError(field, "does not exist")])
+            case .duplicateLink:
+                return Problem(.conflict, detail: "successorId is already taken", errors: [FieldError("successorId", "is already taken")])
+            }
+        case let denied as AccessDenied:
+            return Problem(.forbidden, detail: "your role may not \(denied.action)")
+        case let missing as BaselineNotFound:
+            return Problem(.notFound, detail: "no baseline named \(missing.name)", errors: [FieldError("baseline", "no baseline has this name")])
         case let error as HTTPError:
             switch error.status.code {
             case 404: return Problem(.notFound, detail: "no such route")

@@ -45,19 +45,24 @@ public enum WebhookEvents {
         _ event: WebhookEvent, data: P, agency: AgencyID, queue: JobQueue, logger: Logger, on connection: PostgresConnection
     ) async throws -> [JobID] {
         let hooks = try await WebhookStore(logger: logger).subscribers(event: event.rawValue, on: connection)
-        var jobs: [NewJob] = []
-        for hook in hooks {
-            jobs.append(try delivery(webhook: hook, event: event.rawValue, data: data, agency: agency))
-        }
+        return try await publish(event, data: data, to: hooks, agency: agency, queue: queue, on: connection)
+    }
+
+    /// Enqueues `event` to the given webhooks (already known to be subscribed), or nothing when there are none.
+    @discardableResult
+    public static func publish<P: Encodable & Sendable>(
+        _ event: WebhookEvent, data: P, to hooks: [UUID], agency: AgencyID, queue: JobQueue, on connection: PostgresConnection
+    ) async throws -> [JobID] {
+        guard !hooks.isEmpty else { return [] }
+        let jobs = try hooks.map { try delivery(webhook: $0, event: event.rawValue, data: data, agency: agency) }
         return try await queue.enqueueBatch(jobs, on: connection).map(\.jobID)
     }
 
     /// One delivery job for one webhook (used by `publish` and by the test ping).
     public static func delivery<P: Encodable & Sendable>(webhook: UUID, event: String, data: P, agency: AgencyID) throws -> NewJob {
         let delivery = UUID()
-        let arguments = WebhookDeliverJob.Arguments(
+        let arguments = WebhookDelivery(
             webhookId: webhook, deliveryId: delivery, event: event, body: try body(delivery: delivery, event: event, agency: agency, data: data))
-        return try NewJob(
-            WebhookDeliverJob.self, arguments, queue: WebhookDeliverJob.queue, agencyID: agency.rawValue, maxAttempts: WebhookDeliverJob.maxAttempts)
+        return try NewJob(arguments, queue: WebhookDelivery.queue, agencyID: agency.rawValue, maxAttempts: WebhookDelivery.maxAttempts)
     }
 }

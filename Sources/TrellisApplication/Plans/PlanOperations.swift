@@ -1,0 +1,201 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TrellisDomain
+import TrellisQueue
+import TrellisStore
+
+/// A plan with its timeline, as every plan operation answers it.
+public struct ScheduledPlan: Sendable {
+    public var plan: OnboardingPlan
+    /// The row's metadata: version (the ETag), template, archive and audit dates.
+    public var record: PlanRecord
+    public var client: PlanClient
+    public var timeline: Timeline
+    public var memberNames: [MemberID: String]
+    /// Tasks this operation moved from the dates published before.
+    public var moved: [TaskMove]
+
+    /// What the renderers take; `generatedAt` is the caller's clock.
+    public func export(baseline: BaselineRecord? = nil, generatedAt: Date) -> TimelineExport {
+        var details: [String: TaskExportDetails] = [:]
+        for task in plan.tasks {
+            let id = task.id.description
+            details[id] = TaskExportDetails(
+                assignee: task.assigneeID.flatMap { memberNames[$0] }, resourceIDs: task.assigneeID.map { [$0.description] } ?? [],
+                role: task.roleKey, checklist: task.checklist.map { ChecklistItem($0) }, baseline: baseline?.tasks[id],
+                sequence: task.published.sequence)
+        }
+        return TimelineExport(
+            planID: plan.id.description, planName: plan.name, clientName: client.name,
+            clientTimeZone: TimeZoneID(plan.calendar.timeZoneID) ?? TimeZoneID("UTC")!, plan: plan.schedulePlan, timeline: timeline,
+            taskDetails: details, generatedAt: generatedAt)
+    }
+}
+
+/// The plan use cases: each one transaction that checks who may do it, locks what it changes, loads the plan
+/// once, applies the change in the domain, schedules, writes what changed and enqueues the consequences.
+public struct PlanOperations: Sendable {
+    let database: TenantDatabase
+    let plans: PlanStore
+    let queue: JobQueue
+    let maxTasksPerPlan: Int
+
+    public init(database: TenantDatabase, maxTasksPerPlan: Int = OnboardingPlan.defaultMaxTasks) {
+        self.database = database
+        self.plans = PlanStore(logger: database.logger)
+        self.queue = JobQueue(client: database.client, logger: database.logger)
+        self.maxTasksPerPlan = maxTasksPerPlan
+    }
+
+    /// Applies `change` to the plan if it is still at `expectedVersion` (nil: whatever is current).
+    public func edit(_ id: PlanID, expectedVersion: Int?, _ change: PlanChange, as principal: Principal) async throws -> ScheduledPlan {
+        try principal.require(.writePlans)
+        let (plans, queue, maxTasks) = (self.plans, self.queue, self.maxTasksPerPlan)
+        return try await database.withTenant(principal.agencyID) { connection in
+            var loaded = try await plans.load(id, agency: principal.agencyID, lock: true, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            if let expectedVersion, expectedVersion != loaded.record.version {
+                throw StoreError.versionConflict(expected: expectedVersion, actual: loaded.record.version)
+            }
+            var delta = try loaded.plan.apply(change, maxTasks: maxTasks)
+            return try await Self.scheduleAndWrite(
+                &loaded, delta: &delta, because: "\(loaded.plan.name) was edited", bumpVersion: true, agency: principal.agencyID,
+                plans: plans, queue: queue, on: connection)
+        }
+    }
+
+    /// Instantiates a template for a client from `startsOn` on the client's calendar; each task's assignee is
+    /// whoever holds its responsible role for the client on that date.
+    public func create(
+        client: ClientID, template: UUID, startsOn: LocalDate, name: String?, as principal: Principal
+    ) async throws -> ScheduledPlan {
+        try principal.require(.writePlans)
+        try Self.checkVisible(client, to: principal)
+        var errors = FieldErrors()
+        if !OnboardingPlan.startRange.contains(startsOn) { errors.add("startsOn", "must be a date from 2000-01-01 to 2099-12-31") }
+        try errors.check()
+        let (plans, queue) = (self.plans, self.queue)
+        return try await database.withTenant(principal.agencyID) { connection in
+            let id = try await plans.createFromTemplate(
+                agency: principal.agencyID, client: client.rawValue, templateID: template, startsOn: startsOn, name: name, on: connection)
+            var loaded = try await plans.load(PlanID(id), agency: principal.agencyID, lock: false, on: connection)
+            var delta = PlanDelta()
+            return try await Self.scheduleAndWrite(
+                &loaded, delta: &delta, because: "", bumpVersion: false, agency: principal.agencyID, plans: plans, queue: queue, on: connection)
+        }
+    }
+
+    /// The plan and its timeline, as it stands.
+    public func read(_ id: PlanID, as principal: Principal) async throws -> ScheduledPlan {
+        try principal.require(.readPlans)
+        let plans = self.plans
+        return try await database.withTenant(principal.agencyID) { connection in
+            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            return ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
+                                 memberNames: loaded.memberNames, moved: [])
+        }
+    }
+
+    /// The timeline, compared with a saved baseline when one is named.
+    public func timeline(_ id: PlanID, baseline name: String?, as principal: Principal) async throws -> (ScheduledPlan, BaselineRecord?) {
+        try principal.require(.readPlans)
+        let plans = self.plans
+        return try await database.withTenant(principal.agencyID) { connection in
+            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            var baseline: BaselineRecord?
+            if let name {
+                baseline = try await plans.baselines(plan: id.rawValue, on: connection).first { $0.name == name }
+                if baseline == nil { throw BaselineNotFound(name: name) }
+            }
+            let scheduled = ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
+                                          memberNames: loaded.memberNames, moved: [])
+            return (scheduled, baseline)
+        }
+    }
+
+    /// Saves the plan's current schedule under `name`.
+    public func saveBaseline(_ id: PlanID, name: String, as principal: Principal) async throws -> BaselineRecord {
+        try principal.require(.writePlans)
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError([FieldError("name", "must not be empty")]) }
+        let plans = self.plans
+        return try await database.withTenant(principal.agencyID) { connection in
+            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            return try await plans.saveBaseline(agency: principal.agencyID, plan: id.rawValue, name: name, try loaded.plan.schedule(), on: connection)
+        }
+    }
+
+    /// Replaces a client's working calendar; every active plan of the client is rescheduled by a job that
+    /// commits with the change.
+    public func replaceCalendar(client: ClientID, _ calendar: WorkCalendar, as principal: Principal) async throws {
+        try principal.require(.writeClients)
+        try Self.checkVisible(client, to: principal)
+        let (plans, queue, logger) = (self.plans, self.queue, database.logger)
+        try await database.withTenant(principal.agencyID) { connection in
+            try await plans.setCalendar(client: client.rawValue, calendar, on: connection)
+            try await Self.enqueueRecompute(agency: principal.agencyID, client: client, plans: plans, queue: queue, logger: logger, on: connection)
+        }
+    }
+
+    /// Enqueues one recompute per active plan of `client` on the caller's transaction. A plan whose recompute is
+    /// already pending keeps that one.
+    @discardableResult
+    public static func enqueueRecompute(
+        agency: AgencyID, client: ClientID, plans: PlanStore, queue: JobQueue, logger: Logger, on connection: PostgresConnection
+    ) async throws -> [EnqueueResult] {
+        let jobs = try await plans.plans(client: client.rawValue, on: connection).map { plan in
+            try NewJob(PlanRecompute(planId: plan.id), agencyID: agency.rawValue, maxAttempts: 5, uniqueKey: PlanRecompute.uniqueKey(plan: plan.id))
+        }
+        return try await queue.enqueueBatch(jobs, on: connection)
+    }
+
+    /// Reschedules a plan after its calendar changed (the `plan.recompute` job); returns the tasks that moved.
+    public func recompute(_ id: PlanID, agency: AgencyID) async throws -> [TaskMove] {
+        let (plans, queue) = (self.plans, self.queue)
+        return try await database.withTenant(agency) { connection in
+            var loaded = try await plans.load(id, agency: agency, lock: true, on: connection)
+            var delta = PlanDelta()
+            return try await Self.scheduleAndWrite(
+                &loaded, delta: &delta, because: "The working calendar of \(loaded.client.name) changed", bumpVersion: false,
+                agency: agency, plans: plans, queue: queue, on: connection
+            ).moved
+        }
+    }
+
+    /// The common end of every change: schedule (a plan the engine refuses rolls the change back), record the
+    /// published dates, write the change with the notices of what moved, and tell the webhooks.
+    static func scheduleAndWrite(
+        _ loaded: inout LoadedPlan, delta: inout PlanDelta, because cause: String, bumpVersion: Bool, agency: AgencyID,
+        plans: PlanStore, queue: JobQueue, on connection: PostgresConnection
+    ) async throws -> ScheduledPlan {
+        let timeline = try loaded.plan.schedule()
+        let moves = loaded.plan.publish(timeline, into: &delta)
+        var record = loaded.record, names = loaded.memberNames
+        if bumpVersion || delta != PlanDelta() {
+            let unnamed = Set(loaded.plan.tasks.compactMap(\.assigneeID)).subtracting(names.keys)
+            let (written, newNames) = try await plans.write(
+                delta, of: loaded.plan, agency: agency, notices: PlanMoves.notices(moves, planName: loaded.plan.name, because: cause),
+                assignees: unnamed, bumpVersion: bumpVersion, on: connection)
+            record = written
+            names.merge(newNames) { a, _ in a }
+        }
+        if !moves.isEmpty {
+            try await WebhookEvents.publish(
+                .planRescheduled, data: PlanMoves.payload(moves, plan: loaded.plan, finish: timeline.finish), to: loaded.rescheduledWebhooks,
+                agency: agency, queue: queue, on: connection)
+        }
+        return ScheduledPlan(plan: loaded.plan, record: record, client: loaded.client, timeline: timeline, memberNames: names, moved: moves)
+    }
+
+    static func checkVisible(_ client: ClientID, to principal: Principal) throws {
+        guard TenantPolicy.canSee(client: client, as: principal) else { throw StoreError.notFound("plan") }
+    }
+}
+
+/// A timeline asked against a baseline the plan does not have.
+public struct BaselineNotFound: Error, Sendable, Hashable {
+    public var name: String
+}
