@@ -60,7 +60,7 @@ start)
         exit 0
     fi
     as_owner "$pgbin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB $durability" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c shared_preload_libraries=pg_stat_statements $durability" \
         start >/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     ;;
 stop)

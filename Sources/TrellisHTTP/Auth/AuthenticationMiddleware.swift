@@ -26,7 +26,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             let credentials = self.credentials
-            guard let (principal, tokenID) = try await database.withSystem({ try await credentials.authenticateToken(secret, on: $0) }) else {
+            guard let (principal, tokenID) = try await database.withSingleStatement({ try await credentials.authenticateToken(secret, on: $0) }) else {
                 throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
             }
             if let wait = limiter.take("token/\(tokenID)") {
@@ -36,7 +36,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.tokenID = tokenID
         } else if let secret = request.cookies[Self.sessionCookie]?.value {
             let credentials = self.credentials
-            guard let (principal, csrf, sessionID) = try await database.withSystem({ try await credentials.authenticateSession(secret, on: $0) }) else {
+            guard let (principal, csrf, sessionID) = try await database.withSingleStatement({ try await credentials.authenticateSession(secret, on: $0) }) else {
                 throw Problem(.unauthenticated, detail: "the session expired; sign in again")
             }
             if ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {

@@ -35,14 +35,30 @@ public struct TenantDatabase: Sendable {
         try await transaction(work)
     }
 
+    /// A single statement with no agency set and no transaction around it (it commits on its own): one round trip
+    /// where a transaction would take three. For the security-definer functions that authenticate a request.
+    public func withSingleStatement<T: Sendable>(_ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await leased(inTransaction: false, work)
+    }
+
     private func transaction<T: Sendable>(_ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await leased(inTransaction: true, work)
+    }
+
+    private func leased<T: Sendable>(inTransaction: Bool, _ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let acquired = Flag()
         let (client, logger, wait) = (self.client, self.logger, self.connectionWait)
         do {
             return try await withoutActuallyEscaping(work) { work in
                 try await withThrowingTaskGroup(of: T?.self) { group in
                     group.addTask {
-                        try await client.withTransaction(logger: logger) { connection in
+                        if !inTransaction {
+                            return try await client.withConnection { connection in
+                                acquired.set()
+                                return try await work(connection)
+                            }
+                        }
+                        return try await client.withTransaction(logger: logger) { connection in
                             acquired.set()
                             return try await work(connection)
                         }
