@@ -130,6 +130,18 @@ let package = Package(
             swiftSettings: swift6
         ),
         // Test support: a pool of real PostgreSQL databases, each suite on a fresh copy of a migrated template.
+        // Test scaffolding as a process: the worker with a probe job, the scheduler on a clock file (end-to-end tests).
+        .executableTarget(
+            name: "trellis-testbed",
+            dependencies: [
+                "TrellisBootstrap", "TrellisJobs", "TrellisQueue", "TrellisStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/Testbed",
+            swiftSettings: swift6
+        ),
         .target(
             name: "TrellisTestSupport",
             dependencies: [

@@ -9,7 +9,6 @@ public enum PlatformJobs {
         var registry = JobRegistry()
         registry.register(ExportBundleJob(database: database), timeout: .seconds(600))
         registry.register(ExportPruneJob(database: database))
-        registry.register(ProbeJob(database: database))
         // The benchmark's no-op does not even decode its (empty) arguments, like the peers' no-op handlers.
         registry.register(NoopJob.kind) { _ in .completed }
         registry.register(WebhookDeliverJob(database: database, outbound: outbound), timeout: .seconds(30))

@@ -27,21 +27,8 @@ struct TrellisSchedulerCommand: AsyncParsableCommand {
             configuration: .init(
                 leaseDuration: .seconds(try setting(leaseSeconds, env: "SCHEDULER_LEASE_SECONDS", default: 15)),
                 tickInterval: .seconds(try setting(tickSeconds, env: "SCHEDULER_TICK_SECONDS", default: 1))),
-            now: SchedulerClock.fromEnvironment(),
             logger: logger)
         logger.info("scheduler started")
         try await runServices([client, scheduler], grace: .seconds(10), logger: logger)
-    }
-}
-
-/// The scheduler's clock. `TRELLIS_CLOCK_FILE` names a file holding an ISO 8601 instant that tests
-/// move forward to drive many cron slots in seconds; without it, the system clock.
-enum SchedulerClock {
-    static func fromEnvironment() -> @Sendable () -> Date {
-        guard let path = ProcessInfo.processInfo.environment["TRELLIS_CLOCK_FILE"], !path.isEmpty else { return { Date() } }
-        return {
-            let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            return ISO8601DateFormatter().date(from: text) ?? Date()
-        }
     }
 }

@@ -38,6 +38,7 @@ extension EndToEndTests {
 
                 let environment: [String: String] = [
                     "DATABASE_URL": database.appSettings.conninfo,
+                    "TESTBED_ROLE": "scheduler",
                     "TRELLIS_CLOCK_FILE": clockURL.path,
                     "SCHEDULER_TICK_SECONDS": "1",
                     "SCHEDULER_LEASE_SECONDS": "3",
@@ -45,13 +46,13 @@ extension EndToEndTests {
                     "LOG_FORMAT": "text",
                 ]
                 var schedulers = [
-                    try children.start("scheduler-a", executable: "trellis-scheduler", environment: environment),
-                    try children.start("scheduler-b", executable: "trellis-scheduler", environment: environment),
+                    try children.start("scheduler-a", executable: "trellis-testbed", environment: environment),
+                    try children.start("scheduler-b", executable: "trellis-testbed", environment: environment),
                 ]
                 // A worker runs the jobs, so the code schedule's unique key (held while its job is pending)
                 // is free again at its next slot: one job per slot.
                 _ = try children.start(
-                    "worker", executable: "trellis-worker", environment: workerEnvironment(database, queues: "default=4", lease: 5))
+                    "worker", executable: "trellis-testbed", environment: workerEnvironment(database, queues: "default=4", lease: 5))
 
                 func leaderPID() async throws -> Int32? {
                     for try await holder in try await database.owner.query(
@@ -90,7 +91,7 @@ extension EndToEndTests {
                         _ = try await leader.waitForExit(timeout: .seconds(10))
                         schedulers.removeAll { $0.pid == pid }
                         schedulers.append(
-                            try children.start("scheduler-c", executable: "trellis-scheduler", environment: environment))
+                            try children.start("scheduler-c", executable: "trellis-testbed", environment: environment))
                         killed = (pid, nil)
                     }
                     let fireTime = start.addingTimeInterval(Double(step) * 60 - 30)

@@ -11,7 +11,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The real executables (`trellis-worker`, `trellis-scheduler`, built by `swift build --build-tests`) against a
+/// The platform's worker and scheduler as processes (`trellis-testbed`, built by `swift build --build-tests`: the same
+/// services as `trellis-worker` and `trellis-scheduler`, plus a probe job and a clock file) against a
 /// fresh database each. One at a time: they time real processes on a small machine.
 @Suite("End to end: real worker and scheduler processes", .serialized)
 struct EndToEndTests {}
@@ -22,6 +23,7 @@ func workerEnvironment(
 ) -> [String: String] {
     [
         "DATABASE_URL": database.appSettings.conninfo,
+        "TESTBED_ROLE": "worker",
         "WORKER_QUEUES": queues,
         "WORKER_LEASE_SECONDS": "\(lease)",
         "WORKER_GRACE_SECONDS": "\(grace)",
@@ -35,6 +37,14 @@ func probeJob(sleepMs: Int, priority: Int = 1) -> NewJob {
     NewJob(kind: "system.probe", args: Data(#"{"sleepMs": \#(sleepMs)}"#.utf8), priority: priority)
 }
 
+/// The table the testbed's `system.probe` job records its runs in (production has none).
+func createProbeRuns(_ database: TestDatabase) async throws {
+    try await database.owner.query("""
+        CREATE TABLE probe_runs (job_id bigint NOT NULL, attempt integer NOT NULL, worker text NOT NULL, ran_at timestamptz NOT NULL DEFAULT now())
+        """)
+    try await database.owner.query("GRANT SELECT, INSERT ON probe_runs TO trellis_app")
+}
+
 func countJobs(_ database: TestDatabase, state: String) async throws -> Int {
     try await database.owner.count("SELECT count(*) FROM trellis_jobs WHERE state = \(state)::trellis_job_state")
 }
@@ -43,6 +53,7 @@ extension EndToEndTests {
     @Test("a worker killed with SIGKILL mid-run loses no job: a new worker rescues and finishes them all")
     func crashWithSIGKILL() async throws {
         try await withTestDatabase(label: "e2e_crash") { database in
+            try await createProbeRuns(database)
             try await withChildren { children in
                 let total = 3_000
                 let queue = JobQueue(client: database.owner, logger: database.logger)
@@ -55,9 +66,9 @@ extension EndToEndTests {
 
                 // A lease of 2 s: the killed worker's jobs come back within seconds.
                 let environment = workerEnvironment(database, queues: "default=10", lease: 2)
-                let first = try children.start("worker-1", executable: "trellis-worker", environment: environment)
+                let first = try children.start("worker-1", executable: "trellis-testbed", environment: environment)
                 let ranEnough = try await eventually(timeout: .seconds(90), every: .milliseconds(50)) {
-                    try await database.owner.count("SELECT count(*) FROM trellis_probe_runs") >= total / 5
+                    try await database.owner.count("SELECT count(*) FROM probe_runs") >= total / 5
                 }
                 try #require(ranEnough, "the first worker did not run \(total / 5) jobs")
                 first.send(SIGKILL)
@@ -68,7 +79,7 @@ extension EndToEndTests {
                 #expect(completedAtKill < total, "the worker must be killed mid-run")
                 #expect(runningAtKill > 0, "jobs were running when the worker was killed")
 
-                let second = try children.start("worker-2", executable: "trellis-worker", environment: environment)
+                let second = try children.start("worker-2", executable: "trellis-testbed", environment: environment)
                 let finished = try await eventually(timeout: .seconds(120), every: .milliseconds(100)) {
                     try await countJobs(database, state: "completed") == total
                 }
@@ -80,14 +91,14 @@ extension EndToEndTests {
                     "SELECT count(*) FROM trellis_jobs WHERE state <> 'completed'")
                 let neverRan = try await database.owner.count("""
                     SELECT count(*) FROM trellis_jobs j
-                     WHERE NOT EXISTS (SELECT 1 FROM trellis_probe_runs r WHERE r.job_id = j.id)
+                     WHERE NOT EXISTS (SELECT 1 FROM probe_runs r WHERE r.job_id = j.id)
                     """)
                 let ranTwice = try await database.owner.count("""
-                    SELECT count(*) FROM (SELECT job_id FROM trellis_probe_runs GROUP BY job_id HAVING count(*) > 1) d
+                    SELECT count(*) FROM (SELECT job_id FROM probe_runs GROUP BY job_id HAVING count(*) > 1) d
                     """)
                 // Fencing: a job never runs twice under the same attempt number.
                 let sameAttemptTwice = try await database.owner.count("""
-                    SELECT count(*) FROM (SELECT 1 FROM trellis_probe_runs GROUP BY job_id, attempt HAVING count(*) > 1) d
+                    SELECT count(*) FROM (SELECT 1 FROM probe_runs GROUP BY job_id, attempt HAVING count(*) > 1) d
                     """)
                 let rescued = try await database.owner.count("""
                     SELECT count(*) FROM trellis_jobs WHERE errors::text LIKE '%lease expired%'
@@ -117,6 +128,7 @@ extension EndToEndTests {
     @Test("SIGTERM: the worker stops fetching, finishes short jobs, releases long ones and exits within the grace period")
     func gracefulSIGTERM() async throws {
         try await withTestDatabase(label: "e2e_graceful") { database in
+            try await createProbeRuns(database)
             try await withChildren { children in
                 let queue = JobQueue(client: database.owner, logger: database.logger)
                 // Six slots: three short jobs (finish within the grace period), three long ones (do not),
@@ -129,7 +141,7 @@ extension EndToEndTests {
 
                 let grace = 3
                 let worker = try children.start(
-                    "worker", executable: "trellis-worker",
+                    "worker", executable: "trellis-testbed",
                     environment: workerEnvironment(database, queues: "default=6", lease: 10, grace: grace))
                 let sixRunning = try await eventually(timeout: .seconds(60), every: .milliseconds(10)) {
                     try await countJobs(database, state: "running") == 6
@@ -171,7 +183,7 @@ extension EndToEndTests {
                 try await database.owner.query(
                     #"UPDATE trellis_jobs SET args = '{"sleepMs": 1}' WHERE id = ANY(\#(longIDs + pendingIDs))"#)
                 _ = try children.start(
-                    "worker-2", executable: "trellis-worker",
+                    "worker-2", executable: "trellis-testbed",
                     environment: workerEnvironment(database, queues: "default=6", lease: 10, grace: grace))
                 let allDone = try await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
                     try await countJobs(database, state: "completed") == ids.count
