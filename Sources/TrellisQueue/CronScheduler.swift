@@ -147,9 +147,7 @@ public final class CronScheduler: Service, Sendable {
             }
         }
         if isLeader {
-            _ = try? await client.query(
-                QueueSQL.releaseLeaderLease(name: configuration.leaseName, holder: configuration.holderID), logger: logger
-            )
+            try? await queue.releaseLeadership(configuration.leaseName, holder: configuration.holderID)
             state.withLock { $0.isLeader = false }
         }
         logger.info("scheduler stopped")
@@ -164,15 +162,8 @@ public final class CronScheduler: Service, Sendable {
     }
 
     func acquireLeadership() async throws -> Bool {
-        var leading = false
-        let rows = try await client.query(
-            QueueSQL.acquireLeaderLease(
-                name: configuration.leaseName, holder: configuration.holderID,
-                leaseSeconds: configuration.leaseDuration.seconds
-            ),
-            logger: logger
-        )
-        for try await _ in rows { leading = true }
+        let leading = try await queue.acquireLeadership(
+            configuration.leaseName, holder: configuration.holderID, lease: configuration.leaseDuration)
         let changed = state.withLock { state -> Bool in
             defer { state.isLeader = leading }
             return state.isLeader != leading
@@ -186,12 +177,7 @@ public final class CronScheduler: Service, Sendable {
         let now = self.now()
         let all = schedules + (try await agencySchedules())
         guard !all.isEmpty else { return [] }
-        var latest: [String: Date] = [:]
-        for try await (name, fireTime) in try await client.query(
-            QueueSQL.latestCronSlots(schedules: all.map(\.name)), logger: logger
-        ).decode((String, Date).self) {
-            latest[name] = fireTime
-        }
+        let latest = try await queue.latestCronSlots(all.map(\.name))
         var fired: [FiredSlot] = []
         for schedule in all {
             let remembered = state.withLock { $0.cursors[schedule.name] }
@@ -235,23 +221,7 @@ public final class CronScheduler: Service, Sendable {
         job.metadata = JobJSON.merging(
             job.metadata, ["cron_schedule": schedule.name, "cron_fire_time": Self.iso8601(fireTime)]
         )
-        let jobToEnqueue = job
-        let result: EnqueueResult? = try await client.withTransaction(logger: logger) { connection in
-            var claimed = false
-            for try await _ in try await connection.query(
-                QueueSQL.claimCronSlot(schedule: schedule.name, fireTime: fireTime), logger: logger
-            ) {
-                claimed = true
-            }
-            guard claimed else { return nil }
-            let result = try await queue.enqueueBatch([jobToEnqueue], on: connection)[0]
-            try await connection.query(
-                QueueSQL.recordCronSlotJob(schedule: schedule.name, fireTime: fireTime, jobID: result.jobID),
-                logger: logger
-            )
-            return result
-        }
-        guard let result else { return nil }
+        guard let result = try await queue.enqueueCronSlot(schedule.name, fireTime: fireTime, job: job) else { return nil }
         logger.info(
             "cron slot enqueued",
             metadata: ["schedule": "\(schedule.name)", "fire_time": "\(fireTime)", "job_id": "\(result.jobID)"]
@@ -270,7 +240,7 @@ public final class CronScheduler: Service, Sendable {
         if let cached { return cached }
         var loaded: [CronSchedule] = []
         var bad: [String] = []
-        let rows = try await client.query(QueueSQL.loadAgencySchedules, logger: logger)
+        let rows = try await queue.agencyScheduleRows()
         for try await (agency, name, expression, zone, kind, args, queueName, priority, maxAttempts, missed) in rows.decode(
             (UUID, String, String, String, String, String, String, Int64, Int64, String).self
         ) {

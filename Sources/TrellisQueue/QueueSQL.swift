@@ -138,84 +138,51 @@ enum QueueSQL {
 
     // MARK: Outcomes (batched, fenced)
 
-    /// `completeMany`: jobs that finished successfully.
-    static func completeMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
-        """
-        UPDATE trellis_jobs j
-           SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id
-        """
-    }
-
-    /// `failMany`: jobs whose handler threw or timed out. The error and attempt are appended to `errors`; the
-    /// job is retryable after its backoff delay, or discarded when out of attempts (or when `discard` is set:
-    /// unknown kind, handler asked to discard). Discarded jobs stay visible.
-    static func failMany(
-        owner: String, ids: [JobID], attempts: [Int64], errors: [String], delays: [Double], discard: [Bool]
+    /// `recordOutcomes`: every finished attempt of one worker in one statement, whatever its outcome, fenced by
+    /// attempt and lease owner (a stale attempt writes nothing and returns no row).
+    /// - `complete`: completed.
+    /// - `fail`: retryable after its delay, or discarded when out of attempts; `discard`: discarded at once. Both
+    ///   append the error and attempt to `errors`; a discarded job stays visible.
+    /// - `snooze`: scheduled after its delay; like River, it does not consume an attempt (`max_attempts` grows by
+    ///   one with the attempt, so the attempt number stays a strictly increasing fence).
+    /// - `cancel`: cancelled (on request, or by the handler), the reason in `errors`.
+    /// - `release`: a worker shutting down hands the job back: available at once, the attempt not consumed; its
+    ///   queue is NOTIFYed so another worker picks it up.
+    static func recordOutcomes(
+        owner: String, ids: [JobID], attempts: [Int64], outcomes: [String], errors: [String], delays: [Double]
     ) -> PostgresQuery {
         """
-        UPDATE trellis_jobs j
-           SET state = (CASE WHEN u.discard OR j.attempt >= j.max_attempts THEN 'discarded'
-                             ELSE 'retryable' END)::trellis_job_state,
-               run_at = CASE WHEN u.discard OR j.attempt >= j.max_attempts THEN j.run_at
-                             ELSE now() + make_interval(secs => u.delay) END,
-               finalized_at = CASE WHEN u.discard OR j.attempt >= j.max_attempts THEN now() END,
-               lease_expires_at = NULL,
-               errors = j.errors || jsonb_build_array(jsonb_build_object(
-                   'attempt', j.attempt, 'at', now(), 'error', u.error))
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[], \(errors)::text[], \(delays)::float8[], \(discard)::bool[])
-               AS u(id, attempt, error, delay, discard)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id, j.state::text
-        """
-    }
-
-    /// `snoozeMany`: the handler asked to run again later. Back to scheduled; like River, the snooze does not
-    /// consume an attempt: `max_attempts` grows by one with the attempt (the attempt number stays a strictly
-    /// increasing fence).
-    static func snoozeMany(owner: String, ids: [JobID], attempts: [Int64], delays: [Double]) -> PostgresQuery {
-        """
-        UPDATE trellis_jobs j
-           SET state = 'scheduled',
-               run_at = now() + make_interval(secs => u.delay),
-               max_attempts = j.max_attempts + 1,
-               lease_expires_at = NULL
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[], \(delays)::float8[]) AS u(id, attempt, delay)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id
-        """
-    }
-
-    /// `cancelRunningMany`: running jobs whose handler was cancelled on request (or that cancelled
-    /// themselves) end cancelled, with the reason in `errors`.
-    static func cancelRunningMany(owner: String, ids: [JobID], attempts: [Int64], reasons: [String]) -> PostgresQuery {
-        """
-        UPDATE trellis_jobs j
-           SET state = 'cancelled', finalized_at = now(), lease_expires_at = NULL,
-               errors = j.errors || jsonb_build_array(jsonb_build_object(
-                   'attempt', j.attempt, 'at', now(), 'error', u.reason))
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[], \(reasons)::text[]) AS u(id, attempt, reason)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id
-        """
-    }
-
-    /// `releaseMany`: a worker shutting down hands back jobs it will not finish: available again at once,
-    /// without consuming an attempt. Their queues are NOTIFYed so another worker picks them up.
-    static func releaseMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
-        """
-        WITH released AS (
+        WITH u AS (
+            SELECT * FROM unnest(\(ids)::int8[], \(attempts)::int8[], \(outcomes)::text[], \(errors)::text[], \(delays)::float8[])
+                AS u(id, attempt, outcome, error, delay)
+        ), written AS (
             UPDATE trellis_jobs j
-               SET state = 'available', attempt = j.attempt - 1, lease_expires_at = NULL
-              FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
+               SET state = (CASE u.outcome
+                                WHEN 'complete' THEN 'completed'
+                                WHEN 'fail' THEN CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END
+                                WHEN 'discard' THEN 'discarded'
+                                WHEN 'snooze' THEN 'scheduled'
+                                WHEN 'cancel' THEN 'cancelled'
+                                ELSE 'available' END)::trellis_job_state,
+                   run_at = CASE WHEN u.outcome = 'snooze' OR (u.outcome = 'fail' AND j.attempt < j.max_attempts)
+                                 THEN now() + make_interval(secs => u.delay) ELSE j.run_at END,
+                   finalized_at = CASE WHEN u.outcome IN ('complete', 'discard', 'cancel')
+                                            OR (u.outcome = 'fail' AND j.attempt >= j.max_attempts)
+                                       THEN now() ELSE j.finalized_at END,
+                   lease_expires_at = NULL,
+                   max_attempts = j.max_attempts + CASE WHEN u.outcome = 'snooze' THEN 1 ELSE 0 END,
+                   attempt = j.attempt - CASE WHEN u.outcome = 'release' THEN 1 ELSE 0 END,
+                   errors = CASE WHEN u.outcome IN ('fail', 'discard', 'cancel')
+                                 THEN j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', u.error))
+                                 ELSE j.errors END
+              FROM u
              WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-            RETURNING j.id, j.queue
+            RETURNING j.id, j.state, j.queue, u.outcome
         )
-        SELECT r.id, (SELECT count(*) FROM (SELECT DISTINCT queue FROM released) q,
-                                           LATERAL (SELECT pg_notify('trellis_jobs', q.queue)) AS n)
-          FROM released r
+        SELECT w.id, w.state::text,
+               (SELECT count(*) FROM (SELECT DISTINCT queue FROM written WHERE outcome = 'release') q,
+                                     LATERAL (SELECT pg_notify('trellis_jobs', q.queue)) AS n)
+          FROM written w
         """
     }
 

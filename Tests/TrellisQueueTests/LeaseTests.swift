@@ -127,7 +127,8 @@ struct LeaseTests {
             let id = try await queue.enqueue(NewJob(kind: "x", maxAttempts: 1))
             #expect(try await queue.retry(id) == false)  // still pending
             let claimed = try await queue.fetchAvailable(queue: "default", limit: 1, owner: "w", lease: .seconds(30), priorityAging: nil)
-            try await client.query(QueueSQL.failMany(owner: "w", ids: [id], attempts: [claimed[0].attempt], errors: ["nope"], delays: [0], discard: [false]))
+            let written = try await queue.recordOutcomes(owner: "w", [PendingOutcome(job: claimed[0], outcome: .fail(error: "nope", delay: 0))])
+            #expect(written.map(\.state) == [.discarded], "out of attempts")
             #expect(try await jobState(queue, id) == .discarded)
             #expect(try await queue.retry(id))
             let job = try #require(try await queue.job(id))
