@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisQueue
 import TrellisStore
@@ -62,12 +63,12 @@ public struct ExportBundleJob: JobKind {
         }
         let now = Date()
         var archive = ZipArchive()
-        var single: PlanStore.RenderedExport?
+        var single: RenderedExport?
         for (index, planID) in planIDs.enumerated() {
             try Task.checkCancellation()
             let rendered = try await database.withTenant(agency) { connection in
                 try await exports.progress(arguments.exportId, done: index, total: planIDs.count, on: connection)
-                return try await plans.renderExport(plan: planID, format: format, now: now, on: connection)
+                return try await PlanExports.render(plan: planID, format: format, now: now, store: plans, on: connection)
             }
             try await context.reportProgress(["done": index + 1, "total": planIDs.count])
             archive.add(name: rendered.fileName, contents: Data(rendered.body.utf8), modified: now)

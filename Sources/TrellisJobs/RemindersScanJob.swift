@@ -65,7 +65,7 @@ public struct RemindersScanJob: JobKindWithoutArguments {
                 let document = try await plans.document(plan.id, on: connection)
                 let timeline: Timeline
                 do {
-                    timeline = try plans.schedule(document)
+                    timeline = try document.onboardingPlan.schedule()
                 } catch {
                     logger.warning("plan cannot be scheduled; no reminders", metadata: ["plan": "\(plan.id)", "error": "\(error)"])
                     continue

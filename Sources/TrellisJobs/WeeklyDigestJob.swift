@@ -61,7 +61,7 @@ public struct WeeklyDigestJob: JobKindWithoutArguments {
                 var documents: [(PlanDocument, Timeline, BaselineRecord?)] = []
                 for plan in clientPlans {
                     let document = try await plans.document(plan.id, on: connection)
-                    guard let timeline = try? plans.schedule(document) else { continue }
+                    guard let timeline = try? document.onboardingPlan.schedule() else { continue }
                     let baseline = try await plans.baselines(plan: plan.id, on: connection).last
                     documents.append((document, timeline, baseline))
                 }

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import TrellisBootstrap
 import TrellisHTTP
 import TrellisStore
@@ -26,6 +27,7 @@ struct TrellisAPI: AsyncParsableCommand {
     @Option(help: "sign-in attempts per minute per address and per account (env: RATE_LIMIT_SIGNINS_PER_MINUTE)") var signInsPerMinute: Int?
     @Option(help: "requests per minute per API token or session (env: RATE_LIMIT_REQUESTS_PER_MINUTE)") var requestsPerMinute: Int?
     @Option(help: "tasks one plan may hold (env: MAX_TASKS_PER_PLAN)") var maxTasksPerPlan: Int?
+    @Option(help: "benchmarks: also serve a bare Hummingbird hello-world route on this port (env: BARE_HELLO_PORT)") var bareHelloPort: Int?
 
     func run() async throws {
         try common.bootstrapLogging()
@@ -50,7 +52,14 @@ struct TrellisAPI: AsyncParsableCommand {
         let app = buildApplication(
             dependencies, host: listenHost, port: listenPort, services: [client], logger: logger,
             idleTimeout: .seconds(try setting(idleTimeoutSeconds, env: "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)))
+        var services: [any Service] = [app]
+        // Benchmarks/api compares every route with the cheapest request Hummingbird can answer, in this process.
+        if let barePort = bareHelloPort ?? setting(nil, env: "BARE_HELLO_PORT").flatMap({ Int($0) }) {
+            let bare = Router()
+            bare.get("/") { _, _ in "Hello" }
+            services.append(Application(router: bare, configuration: .init(address: .hostname(listenHost, port: barePort)), logger: logger))
+        }
         try await runServices(
-            [app], grace: .seconds(try setting(shutdownGraceSeconds, env: "SHUTDOWN_GRACE_SECONDS", default: 10)), logger: logger)
+            services, grace: .seconds(try setting(shutdownGraceSeconds, env: "SHUTDOWN_GRACE_SECONDS", default: 10)), logger: logger)
     }
 }

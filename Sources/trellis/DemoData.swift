@@ -1,7 +1,9 @@
 import Foundation
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisHTTP
+import TrellisQueue
 import TrellisStore
 
 /// The demo agency of the README's first command: two client brands, people holding hybrid roles
@@ -88,7 +90,8 @@ enum DemoData {
             for client in [aurora, brightside] {
                 let plan = try await plans.createFromTemplate(
                     agency: agency, client: client.id, templateID: PlanStore.builtInTemplateID, startsOn: start, name: nil, on: connection)
-                _ = try await plans.scheduleAndRecord(plan, on: connection)
+                _ = try await PlanOperations.scheduleNew(
+                    PlanID(plan), agency: agency, plans: plans, queue: JobQueue(client: database.client, logger: logger), on: connection)
             }
             _ = try await people.addTimeOff(id: UUID(), agency: agency, member: ben.id,
                 TimeOff(startsOn: start.adding(days: 35), endsOn: start.adding(days: 39), reason: "Holiday"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrellisBootstrap
+import TrellisApplication
 import TrellisDomain
 import TrellisStore
 
@@ -54,9 +55,9 @@ struct ExportCommand: AsyncParsableCommand {
         let rendered = try await withClient(common) { database in
             let plans = PlanStore(logger: database.logger)
             for agency in try await OfflineExport.agencies(database, slug: nil) {
-                let found: PlanStore.RenderedExport? = try await database.withTenant(agency) { connection in
+                let found: RenderedExport? = try await database.withTenant(agency) { connection in
                     guard (try? await plans.plan(planID, on: connection)) != nil else { return nil }
-                    return try await plans.renderExport(plan: planID, format: format, baselineName: baseline, now: Date(), on: connection)
+                    return try await PlanExports.render(plan: planID, format: format, baselineName: baseline, now: Date(), store: plans, on: connection)
                 }
                 if let found { return found }
             }

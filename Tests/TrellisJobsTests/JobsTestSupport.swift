@@ -77,7 +77,7 @@ struct JobsHarness: Sendable {
         let store = PlanStore(logger: logger)
         return try await database.withTenant(agency) { connection in
             let document = try await store.document(plan, on: connection)
-            return (document, try store.schedule(document))
+            return (document, try document.onboardingPlan.schedule())
         }
     }
 

@@ -79,11 +79,17 @@ public struct PlanOperations: Sendable {
         return try await database.withTenant(principal.agencyID) { connection in
             let id = try await plans.createFromTemplate(
                 agency: principal.agencyID, client: client.rawValue, templateID: template, startsOn: startsOn, name: name, on: connection)
-            var loaded = try await plans.load(PlanID(id), agency: principal.agencyID, lock: false, on: connection)
-            var delta = PlanDelta()
-            return try await Self.scheduleAndWrite(
-                &loaded, delta: &delta, because: "", bumpVersion: false, agency: principal.agencyID, plans: plans, queue: queue, on: connection)
+            return try await Self.scheduleNew(PlanID(id), agency: principal.agencyID, plans: plans, queue: queue, on: connection)
         }
+    }
+
+    /// Schedules a plan just written in `connection`'s transaction and records its dates (nothing moved yet).
+    public static func scheduleNew(
+        _ id: PlanID, agency: AgencyID, plans: PlanStore, queue: JobQueue, on connection: PostgresConnection
+    ) async throws -> ScheduledPlan {
+        var loaded = try await plans.load(id, agency: agency, lock: false, on: connection)
+        var delta = PlanDelta()
+        return try await scheduleAndWrite(&loaded, delta: &delta, because: "", bumpVersion: false, agency: agency, plans: plans, queue: queue, on: connection)
     }
 
     /// The plan and its timeline, as it stands.

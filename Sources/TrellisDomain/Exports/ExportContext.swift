@@ -346,3 +346,20 @@ enum ExportText {
         }
     }
 }
+
+/// RFC 3339 instants written in a zone, as the exports write them (an offset with seconds, before a zone's first
+/// standard offset, is truncated to minutes and the clock time follows, so the instant stays exact). Built once
+/// for a span of dates, it formats without a formatter per date.
+public struct ZonedTimestamps: Sendable {
+    let clock: ZoneClock
+
+    public init(zone: TimeZone, from: Date, to: Date) {
+        clock = ZoneClock(zone: zone, from: from, to: to)
+    }
+
+    public func rfc3339(_ date: Date) -> String {
+        let t = ZoneClock.unix(date)
+        let offset = clock.writtenOffset(atUnix: t, .iso)
+        return ZoneClock.format(local: t + offset, offset: offset, .iso)
+    }
+}

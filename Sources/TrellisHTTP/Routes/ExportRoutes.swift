@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import TrellisApplication
 import TrellisDomain
 import TrellisJobs
 import TrellisQueue
@@ -48,7 +49,7 @@ struct ExportRoutes {
         let bom = request.booleanQuery("bom", errors: &errors) ?? false
         if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         let (plans, exports, queue, limit) = (self.plans, self.exports, self.queue, self.directLimit)
-        enum Answer: Sendable { case file(PlanStore.RenderedExport), job(ExportRecord) }
+        enum Answer: Sendable { case file(RenderedExport), job(ExportRecord) }
         let answer: Answer = try await database.withTenant(principal.agencyID) { connection in
             let plan = try await plans.plan(planID, on: connection)
             try PlanRoutes.checkVisible(plan, to: principal)
@@ -58,7 +59,7 @@ struct ExportRoutes {
                     agency: principal.agencyID, format: format, client: nil, plan: planID, requestedBy: principal.memberID.rawValue,
                     queue: queue, store: exports, on: connection))
             }
-            return .file(try await plans.renderExport(plan: planID, format: format, baselineName: baseline, now: Date(), on: connection))
+            return .file(try await PlanExports.render(plan: planID, format: format, baselineName: baseline, now: Date(), store: plans, on: connection))
         }
         switch answer {
         case .job(let record):
@@ -215,7 +216,7 @@ struct ExportRoutes {
         let body: String = try await database.withTenant(agency) { connection in
             switch owner {
             case .plan(let plan):
-                return try await plans.renderExport(plan: plan, format: .ical, now: Date(), on: connection).body
+                return try await PlanExports.render(plan: plan, format: .ical, now: Date(), store: plans, on: connection).body
             case .member(let member):
                 let person = try await PeopleStore(logger: exports.logger).member(member, on: connection)
                 var calendars: [String] = []
@@ -225,7 +226,7 @@ struct ExportRoutes {
                 for plan in try await plans.planIDs(assignee: member, on: connection).prefix(Self.maxFeedPlans) {
                     let document = try await plans.document(plan, on: connection)
                     for task in document.tasks where task.assigneeId == member { uids.insert("\(task.id.lowercasedString)@trellis") }
-                    calendars.append(try await plans.renderExport(plan: plan, format: .ical, now: Date(), on: connection).body)
+                    calendars.append(try await PlanExports.render(plan: plan, format: .ical, now: Date(), store: plans, on: connection).body)
                 }
                 return ICalendarFeed.merge(calendars, keepUIDs: uids, name: "\(person.displayName) — Trellis")
             }

@@ -275,63 +275,31 @@ struct PlanRoutes {
         var percentComplete: Int
     }
 
-    /// RFC 3339 in `zone`. An offset with seconds (local mean time, before a zone's first standard offset)
-    /// cannot be written in RFC 3339: it is truncated to minutes and the clock time follows, so the instant
-    /// stays exact.
-    struct ZoneFormatter {
-        let zone: TimeZone
-        let formatter = ISO8601DateFormatter()
-
-        init(_ zone: TimeZone) {
-            self.zone = zone
-            formatter.formatOptions = [.withInternetDateTime]
-        }
-
-        func string(from date: Date) -> String {
-            let offset = zone.secondsFromGMT(for: date)
-            formatter.timeZone = offset % 60 == 0 ? zone : TimeZone(secondsFromGMT: offset / 60 * 60) ?? zone
-            return formatter.string(from: date)
-        }
-    }
-
-    static func formatter(_ zone: TimeZone) -> ZoneFormatter { ZoneFormatter(zone) }
-
-    /// `GET /v1/members/{memberId}/timeline?from=2026-03-02&to=2026-03-08`: what a person does, across plans.
+    /// `GET /v1/members/{memberId}/timeline?from=2026-03-02&to=2026-03-08`: what a person does, across plans; dates
+    /// in each plan's calendar zone.
     @Sendable func personTimeline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<PersonTask>> {
         let principal = try context.require(.readPlans)
         let window = try ListWindow(request)
-        let member = try context.uuidParameter("memberId")
+        let member = MemberID(try context.uuidParameter("memberId"))
         var errors = FieldErrors()
         let from = request.query("from").flatMap { LocalDate($0) }
         let to = request.query("to").flatMap { LocalDate($0) }
         if request.query("from") != nil && from == nil { errors.add("from", "must be a date as YYYY-MM-DD") }
         if request.query("to") != nil && to == nil { errors.add("to", "must be a date as YYYY-MM-DD") }
-        if let from, let to, to < from { errors.add("to", "must not be before from") }
         try errors.check()
-        let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
-            _ = try await PeopleStore(logger: store.logger).member(member, on: connection)
-            var rows: [PersonTask] = []
-            for planID in try await store.planIDs(assignee: member, on: connection) {
-                let document = try await store.document(planID, on: connection)
-                guard TenantPolicy.canSee(client: ClientID(document.plan.clientId), as: principal) else { continue }
-                let timeline = try store.schedule(document)
-                let formatter = Self.formatter(document.calendar.timeZone)
-                let mine = Dictionary(document.tasks.filter { $0.assigneeId == member }.map { ($0.id.lowercasedString, $0) }, uniquingKeysWith: { a, _ in a })
-                for scheduled in timeline.tasks where !scheduled.isSummary {
-                    guard let task = mine[scheduled.id] else { continue }
-                    if let from, document.calendar.localDate(of: scheduled.earlyFinish) < from { continue }
-                    if let to, document.calendar.localDate(of: scheduled.earlyStart) > to { continue }
-                    rows.append(PersonTask(
-                        planId: planID.lowercasedString, planName: document.plan.name, clientName: document.client.name,
-                        taskId: scheduled.id, name: task.name, start: formatter.string(from: scheduled.earlyStart),
-                        finish: formatter.string(from: scheduled.earlyFinish), timeZone: document.calendar.timeZoneID,
-                        isMilestone: scheduled.isMilestone, critical: scheduled.isCritical, totalSlackMinutes: scheduled.totalSlack,
-                        percentComplete: task.percentComplete))
-                }
-            }
-            return rows.sorted { ($0.start, $0.name) < ($1.start, $1.name) }
-        }))
+        let tasks = try await operations.personTimeline(member, from: from, to: to, as: principal)
+        var clocks: [String: ZonedTimestamps] = [:]
+        let rows = tasks.map { task -> PersonTask in
+            let clock = clocks[task.timeZone.identifier] ?? ZonedTimestamps(
+                zone: task.timeZone, from: tasks.map(\.start).min() ?? task.start, to: tasks.map(\.finish).max() ?? task.finish)
+            clocks[task.timeZone.identifier] = clock
+            return PersonTask(
+                planId: task.plan.description, planName: task.planName, clientName: task.clientName, taskId: task.task.description,
+                name: task.name, start: clock.rfc3339(task.start), finish: clock.rfc3339(task.finish), timeZone: task.timeZone.identifier,
+                isMilestone: task.isMilestone, critical: task.critical, totalSlackMinutes: task.totalSlackMinutes,
+                percentComplete: task.percentComplete)
+        }
+        return JSONBody(window.page(rows))
     }
 }
 

@@ -103,6 +103,23 @@ public struct PlanDocument: Sendable {
             plan: schedulePlan, timeline: timeline, taskDetails: details, resources: resources, generatedAt: generatedAt)
     }
 
+    /// The plan as the domain's aggregate (the scheduling it needs).
+    public var onboardingPlan: OnboardingPlan {
+        OnboardingPlan(
+            id: PlanID(plan.id), clientID: ClientID(plan.clientId), name: plan.name, startsAt: plan.startsAt, calendar: calendar,
+            tasks: tasks.map { task in
+                PlannedTask(
+                    id: TaskID(task.id), position: task.position, parentID: task.parentId.map(TaskID.init), name: task.name,
+                    durationMinutes: task.durationMinutes, roleKey: task.roleKey, assigneeID: task.assigneeId.map(MemberID.init),
+                    checklist: task.checklist, constraint: task.constraint, percentComplete: task.percentComplete,
+                    actualStart: task.actualStart, actualFinish: task.actualFinish,
+                    published: PublishedDates(sequence: task.icalSequence, start: task.icalStart, finish: task.icalFinish))
+            },
+            links: dependencies.map {
+                PlanLink(predecessor: TaskID($0.predecessorId), successor: TaskID($0.successorId), kind: $0.kind, lagMinutes: $0.lagMinutes)
+            })
+    }
+
     /// The engine's input: ids as lowercase UUID strings.
     public var schedulePlan: SchedulePlan {
         SchedulePlan(
@@ -122,12 +139,6 @@ public struct PlanDocument: Sendable {
 
 extension UUID {
     public var lowercasedString: String { uuidString.lowercased() }
-}
-
-/// A plan that cannot be scheduled (a cycle, a bad parent), with the task names to explain it.
-public struct SchedulingFailure: Error, Sendable {
-    public var error: SchedulingError
-    public var taskNames: [String: String]
 }
 
 /// Client calendars, templates, plans, their tasks, dependencies and baselines.
@@ -282,28 +293,6 @@ public struct PlanStore: Sendable {
             id: id, agency: agency, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
             templateName: template.template.name, startsAt: start, instance: instance, assignees: holders, on: connection)
         return id
-    }
-
-    /// Schedules a plan document; a plan that cannot be scheduled throws `SchedulingFailure`.
-    public func schedule(_ document: PlanDocument) throws -> Timeline {
-        let result: Result<Timeline, SchedulingError> = Result { () throws(SchedulingError) -> Timeline in
-            try Scheduler.schedule(document.schedulePlan)
-        }
-        switch result {
-        case .success(let timeline): return timeline
-        case .failure(let error):
-            var names: [String: String] = [:]
-            for task in document.tasks { names[task.id.lowercasedString] = task.name }
-            throw SchedulingFailure(error: error, taskNames: names)
-        }
-    }
-
-    /// Schedules the plan as it now stands and raises the iCalendar sequence of tasks that moved.
-    public func scheduleAndRecord(_ planID: UUID, on connection: PostgresConnection) async throws -> (PlanDocument, Timeline) {
-        let document = try await self.document(planID, on: connection)
-        let timeline = try schedule(document)
-        try await recordScheduledDates(plan: planID, timeline, on: connection)
-        return (document, timeline)
     }
 
     public func plans(client: UUID?, on connection: PostgresConnection) async throws -> [PlanRecord] {
@@ -543,34 +532,6 @@ public struct PlanStore: Sendable {
 }
 
 extension PlanStore {
-    public struct RenderedExport: Sendable {
-        public var body: String
-        public var fileName: String
-        public var contentType: String
-        public var taskCount: Int
-    }
-
-    /// One plan in one format, as the API, the export job and `trellis export` all produce it.
-    public func renderExport(
-        plan id: UUID, format: ExportFormat, baselineName: String? = nil, now: Date, on connection: PostgresConnection
-    ) async throws -> RenderedExport {
-        let document = try await self.document(id, on: connection)
-        let timeline = try schedule(document)
-        var baseline: BaselineRecord?
-        if let baselineName {
-            baseline = try await baselines(plan: id, on: connection).first { $0.name == baselineName }
-            if baseline == nil { throw StoreError.notFound("baseline \(baselineName)") }
-        }
-        let export = document.export(timeline: timeline, baseline: baseline, generatedAt: now)
-        return RenderedExport(
-            body: format.render(export, today: now), fileName: Self.fileName(document, format), contentType: format.contentType,
-            taskCount: document.tasks.count)
-    }
-
-    static func fileName(_ document: PlanDocument, _ format: ExportFormat) -> String {
-        "\(document.client.slug)-\(Slug.make(from: document.plan.name)).\(format.fileExtension)"
-    }
-
     /// Task count without loading the plan: decides whether an export is answered directly.
     public func taskCount(plan id: UUID, on connection: PostgresConnection) async throws -> Int {
         let rows = try await connection.query("SELECT count(*) FROM plan_tasks WHERE plan_id = \(id)", logger: logger)
