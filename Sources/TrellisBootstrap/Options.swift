@@ -14,6 +14,17 @@ public func setting<T: LosslessStringConvertible>(_ flag: T?, env name: String, 
     return fallback
 }
 
+/// A switch: `true`/`false`, `1`/`0`, `yes`/`no` (any case) in the environment.
+public func setting(_ flag: Bool?, env name: String, default fallback: Bool) throws -> Bool {
+    if let flag { return flag }
+    guard let raw = ProcessInfo.processInfo.environment[name], !raw.isEmpty else { return fallback }
+    switch raw.lowercased() {
+    case "true", "1", "yes": return true
+    case "false", "0", "no": return false
+    default: throw ValidationError("environment variable \(name)=\(raw) is not valid: use true or false")
+    }
+}
+
 public func setting(_ flag: String?, env name: String) -> String? {
     flag ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
 }

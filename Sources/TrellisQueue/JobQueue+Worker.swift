@@ -18,8 +18,18 @@ extension JobQueue {
         return jobs
     }
 
-    /// Writes finished attempts (one statement, fenced); returns the jobs written with their new state.
+    /// Writes finished attempts (one statement, fenced); returns the jobs written with their new state. A batch of
+    /// completions only goes through the narrower `completeMany`.
     func recordOutcomes(owner: String, _ outcomes: [PendingOutcome]) async throws -> [WrittenOutcome] {
+        if outcomes.allSatisfy({ if case .complete = $0.outcome { true } else { false } }) {
+            let query = QueueSQL.completeMany(owner: owner, ids: outcomes.map(\.job.id), attempts: outcomes.map(\.job.attempt))
+            var written: [WrittenOutcome] = []
+            written.reserveCapacity(outcomes.count)
+            for try await id in try await client.query(query, logger: logger).decode(JobID.self) {
+                written.append(WrittenOutcome(id: id, state: .completed))
+            }
+            return written
+        }
         var errors: [String] = [], delays: [Double] = []
         errors.reserveCapacity(outcomes.count)
         delays.reserveCapacity(outcomes.count)

@@ -138,6 +138,18 @@ enum QueueSQL {
 
     // MARK: Outcomes (batched, fenced)
 
+    /// `completeMany`: `recordOutcomes` for a batch of completions only (what a busy worker writes almost
+    /// always): the same fence, without the other outcomes' columns and arrays.
+    static func completeMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
+        """
+        UPDATE trellis_jobs j
+           SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
+          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
+         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
+        RETURNING j.id
+        """
+    }
+
     /// `recordOutcomes`: every finished attempt of one worker in one statement, whatever its outcome, fenced by
     /// attempt and lease owner (a stale attempt writes nothing and returns no row).
     /// - `complete`: completed.

@@ -19,7 +19,7 @@ struct TrellisAPI: AsyncParsableCommand {
     @Option(help: "port to listen on (env: PORT)") var port: Int?
     @Option(help: "URL the server is reached at, for the links it writes (env: PUBLIC_BASE_URL)") var publicBaseURL: String?
     @Option(help: "bearer token that /metrics requires; unset: /metrics is off (env: METRICS_TOKEN)") var metricsToken: String?
-    @Option(help: "plain-http local development: cookies without Secure, webhooks to this machine (env: TRELLIS_LOCAL_DEV=1)")
+    @Option(help: "plain-http local development: cookies without Secure, webhooks to this machine (env: TRELLIS_LOCAL_DEV=true)")
     var localDev: Bool?
     @Option(help: "seconds in-flight requests get on SIGTERM before connections are closed (env: SHUTDOWN_GRACE_SECONDS)")
     var shutdownGraceSeconds: Int?

@@ -20,7 +20,7 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
     @Option(help: "polling interval in ms when no notification arrives (env: WORKER_POLL_MS)") var pollMs: Int?
     @Option(help: "lease length in seconds; a dead worker's jobs return after it (env: WORKER_LEASE_SECONDS)") var leaseSeconds: Int?
     @Option(help: "seconds running jobs get to finish on shutdown (env: WORKER_GRACE_SECONDS)") var graceSeconds: Int?
-    @Option(help: "local development: webhooks may go to this machine over plain http (env: TRELLIS_LOCAL_DEV=1)") var localDev: Bool?
+    @Option(help: "local development: webhooks may go to this machine over plain http (env: TRELLIS_LOCAL_DEV=true)") var localDev: Bool?
 
     func run() async throws {
         try common.bootstrapLogging()

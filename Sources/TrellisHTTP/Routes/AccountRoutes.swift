@@ -22,8 +22,8 @@ struct AccountRoutes {
     }
 
     struct Me: Codable, Sendable {
-        var agency: AgencyRecord
-        var member: MemberRecord
+        var agency: AgencyBody
+        var member: MemberBody
         var csrfToken: String?
     }
 
@@ -79,7 +79,7 @@ struct AccountRoutes {
         let (agency, member) = try await database.withTenant(principal.agencyID) { connection in
             (try await credentials.currentAgency(on: connection), try await people.member(principal.memberID.rawValue, on: connection))
         }
-        return JSONBody(Me(agency: agency, member: member, csrfToken: context.sessionCSRFToken))
+        return JSONBody(Me(agency: AgencyBody(agency), member: MemberBody(member), csrfToken: context.sessionCSRFToken))
     }
 
     struct CreatedToken: Codable, Sendable {

@@ -19,7 +19,7 @@ struct AssignmentRoutes {
 
     static let fields: Set<String> = ["memberId", "clientId", "roleId", "allocation", "startsOn", "endsOn", "commitment"]
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<AssignmentRecord>> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<AssignmentBody>> {
         let principal = try context.require(.readAssignments)
         let window = try ListWindow(request)
         var errors = FieldErrors()
@@ -31,28 +31,28 @@ struct AssignmentRoutes {
         let member = id("memberId"), client = id("clientId")
         try errors.check()
         let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(member: member, client: client, on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(member: member, client: client, on: $0) }).map(AssignmentBody.init))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentRecord> {
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentBody> {
         let principal = try context.require(.writeAssignments)
         let (refs, draft) = try Self.read(try await request.jsonObject(context: context), base: nil)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
             try await store.create(id: UUID(), agency: principal.agencyID, refs: refs, draft, on: $0)
         }
-        return .created(record, version: record.version, at: "/v1/assignments/\(record.id.lowercasedString)")
+        return .created(AssignmentBody(record), version: record.version, at: "/v1/assignments/\(record.id.lowercasedString)")
     }
 
-    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentRecord> {
+    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentBody> {
         let principal = try context.require(.readAssignments)
         let id = try context.uuidParameter("assignmentId")
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) { try await store.get(id, on: $0) }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: AssignmentBody(record), version: record.version)
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentRecord> {
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Versioned<AssignmentBody> {
         let principal = try context.require(.writeAssignments)
         let id = try context.uuidParameter("assignmentId")
         let expected = try request.ifMatchVersion()
@@ -63,7 +63,7 @@ struct AssignmentRoutes {
             let (refs, draft) = try Self.read(object, base: current)
             return try await store.update(id, refs: refs, draft, expectedVersion: expected, on: connection)
         }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: AssignmentBody(record), version: record.version)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {

@@ -18,7 +18,7 @@ struct ClientRoutes {
 
     static let fields: Set<String> = ["name", "slug", "industry", "timeZone", "status", "channels", "goals"]
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Page<ClientRecord>> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Page<ClientBody>> {
         let principal = try context.require(.readClients)
         var errors = FieldErrors()
         var filter = ClientStore.Filter()
@@ -41,29 +41,29 @@ struct ClientRoutes {
         let page = try await database.withTenant(principal.agencyID) { [filter, cursor] in
             try await store.list(filter, after: cursor, limit: limit, on: $0)
         }
-        return JSONBody(page)
+        return JSONBody(Page(items: page.items.map(ClientBody.init), nextCursor: page.nextCursor))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientRecord> {
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientBody> {
         let principal = try context.require(.writeClients)
         let draft = try Self.draft(from: try await request.jsonObject(context: context), base: nil)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
             try await store.create(id: UUID(), agency: principal.agencyID, draft, on: $0)
         }
-        return .created(record, version: record.version, at: "/v1/clients/\(record.id.lowercasedString)")
+        return .created(ClientBody(record), version: record.version, at: "/v1/clients/\(record.id.lowercasedString)")
     }
 
-    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientRecord> {
+    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientBody> {
         let principal = try context.require(.readClients)
         let id = try context.uuidParameter("clientId")
         guard TenantPolicy.canSee(client: ClientID(id), as: principal) else { throw Problem.notFound("client") }
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) { try await store.get(id, on: $0) }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: ClientBody(record), version: record.version)
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientRecord> {
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientBody> {
         let principal = try context.require(.writeClients)
         let id = try context.uuidParameter("clientId")
         let expected = try request.ifMatchVersion()
@@ -74,16 +74,16 @@ struct ClientRoutes {
             let draft = try Self.draft(from: object, base: current)
             return try await store.update(id, draft, expectedVersion: expected, on: connection)
         }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: ClientBody(record), version: record.version)
     }
 
-    @Sendable func archive(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientRecord> {
+    @Sendable func archive(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientBody> {
         let principal = try context.require(.writeClients)
         let id = try context.uuidParameter("clientId")
         let expected = try request.ifMatchVersion()
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) { try await store.archive(id, expectedVersion: expected, on: $0) }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: ClientBody(record), version: record.version)
     }
 
     /// A create (no base) or a partial update over `base`; every failing field is reported at once.

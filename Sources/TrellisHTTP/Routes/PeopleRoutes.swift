@@ -26,7 +26,7 @@ struct PeopleRoutes {
 
     static let memberFields: Set<String> = ["email", "displayName", "role", "clientId", "weeklyCapacityHours", "password"]
 
-    @Sendable func listMembers(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<MemberRecord>> {
+    @Sendable func listMembers(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<MemberBody>> {
         let principal = try context.require(.readPeople)
         let window = try ListWindow(request)
         var role: MemberRole?
@@ -37,10 +37,10 @@ struct PeopleRoutes {
             role = parsed
         }
         let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [role] in try await store.listMembers(role: role, on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [role] in try await store.listMembers(role: role, on: $0) }).map(MemberBody.init))
     }
 
-    @Sendable func createMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberRecord> {
+    @Sendable func createMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberBody> {
         let principal = try context.require(.writePeople)
         let (draft, password) = try Self.memberDraft(from: try await request.jsonObject(context: context), base: nil)
         try Self.checkCanGrant(draft.role, by: principal)
@@ -49,18 +49,18 @@ struct PeopleRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.createMember(id: UUID(), agency: principal.agencyID, draft, passwordHash: hash, on: $0)
         }
-        return .created(record, version: record.version, at: "/v1/members/\(record.id.lowercasedString)")
+        return .created(MemberBody(record), version: record.version, at: "/v1/members/\(record.id.lowercasedString)")
     }
 
-    @Sendable func readMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberRecord> {
+    @Sendable func readMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberBody> {
         let principal = try context.require(.readPeople)
         let id = try context.uuidParameter("memberId")
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) { try await store.member(id, on: $0) }
-        return Versioned(body: record, version: record.version)
+        return Versioned(body: MemberBody(record), version: record.version)
     }
 
-    @Sendable func updateMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberRecord> {
+    @Sendable func updateMember(_ request: Request, context: AppRequestContext) async throws -> Versioned<MemberBody> {
         let principal = try context.require(.writePeople)
         let id = try context.uuidParameter("memberId")
         let expected = try request.ifMatchVersion()
@@ -89,7 +89,7 @@ struct PeopleRoutes {
             let ended = try await credentials.endCredentials(member: id, keepSession: keepSession, keepToken: keepToken, on: connection)
             return (try await store.member(id, on: connection), ended)
         }
-        var response = Versioned(body: record, version: record.version)
+        var response = Versioned(body: MemberBody(record), version: record.version)
         if hash != nil { response.extraHeaders = [.init("Trellis-Ended-Credentials")!: "sessions=\(ended.sessions), tokens=\(ended.tokens)"] }
         return response
     }
@@ -123,7 +123,7 @@ struct PeopleRoutes {
 
     // MARK: Time off
 
-    @Sendable func listTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TimeOffRecord>> {
+    @Sendable func listTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TimeOffBody>> {
         let principal = try context.require(.readPeople)
         let window = try ListWindow(request)
         let member = try context.uuidParameter("memberId")
@@ -131,10 +131,10 @@ struct PeopleRoutes {
         return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.member(member, on: connection)
             return try await store.timeOff(member: member, on: connection)
-        }))
+        }).map(TimeOffBody.init))
     }
 
-    @Sendable func addTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TimeOffRecord> {
+    @Sendable func addTimeOff(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TimeOffBody> {
         let principal = try context.require(.writePeople)
         let member = try context.uuidParameter("memberId")
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["startsOn", "endsOn", "reason"])
@@ -150,7 +150,7 @@ struct PeopleRoutes {
             _ = try await store.member(member, on: connection)
             return try await store.addTimeOff(id: UUID(), agency: principal.agencyID, member: member, timeOff, on: connection)
         }
-        return .created(record, at: "/v1/members/\(member.lowercasedString)/time-off/\(record.id.lowercasedString)")
+        return .created(TimeOffBody(record), at: "/v1/members/\(member.lowercasedString)/time-off/\(record.id.lowercasedString)")
     }
 
     @Sendable func deleteTimeOff(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -164,7 +164,7 @@ struct PeopleRoutes {
 
     // MARK: Contacts
 
-    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<ContactRecord>> {
+    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<ContactBody>> {
         let principal = try context.require(.readPeople)
         let window = try ListWindow(request)
         var client: UUID?
@@ -173,10 +173,10 @@ struct PeopleRoutes {
             client = id
         }
         let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in try await store.listContacts(client: client, on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { [client] in try await store.listContacts(client: client, on: $0) }).map(ContactBody.init))
     }
 
-    @Sendable func createContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactRecord> {
+    @Sendable func createContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactBody> {
         let principal = try context.require(.writePeople)
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["clientId", "name", "email", "title", "weeklyCapacityHours"])
         let client = reader.uuid("clientId", required: true)
@@ -192,14 +192,14 @@ struct PeopleRoutes {
         let record = try await database.withTenant(principal.agencyID) {
             try await store.createContact(id: UUID(), agency: principal.agencyID, draft, on: $0)
         }
-        return .created(record, at: "/v1/contacts/\(record.id.lowercasedString)")
+        return .created(ContactBody(record), at: "/v1/contacts/\(record.id.lowercasedString)")
     }
 
-    @Sendable func readContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactRecord> {
+    @Sendable func readContact(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ContactBody> {
         let principal = try context.require(.readPeople)
         let id = try context.uuidParameter("contactId")
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.contact(id, on: $0) })
+        return JSONBody(ContactBody(try await database.withTenant(principal.agencyID) { try await store.contact(id, on: $0) }))
     }
 
     @Sendable func deleteContact(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {

@@ -239,7 +239,7 @@ struct PlanRoutes {
         return response
     }
 
-    @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<BaselineRecord>> {
+    @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<BaselineBody>> {
         let principal = try context.require(.readPlans)
         let window = try ListWindow(request)
         let id = try context.uuidParameter("planId")
@@ -247,17 +247,17 @@ struct PlanRoutes {
         return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             try Self.checkVisible(try await store.plan(id, on: connection), to: principal)
             return try await store.baselines(plan: id, on: connection)
-        }))
+        }).map(BaselineBody.init))
     }
 
-    @Sendable func saveBaseline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<BaselineRecord> {
+    @Sendable func saveBaseline(_ request: Request, context: AppRequestContext) async throws -> JSONBody<BaselineBody> {
         let principal = try context.require(.writePlans)
         let id = PlanID(try context.uuidParameter("planId"))
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name"])
         let name = reader.string("name", required: true, maxLength: 100)
         try reader.check()
         guard let name else { throw Problem(.malformedRequest) }
-        return JSONBody(try await operations.saveBaseline(id, name: name, as: principal), status: .created)
+        return JSONBody(BaselineBody(try await operations.saveBaseline(id, name: name, as: principal)), status: .created)
     }
 
     struct PersonTask: Codable, Sendable {

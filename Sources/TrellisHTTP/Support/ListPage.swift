@@ -8,6 +8,11 @@ struct ListPage<Item: Encodable & Sendable>: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case items, nextCursor }
 
+    /// The same page with each item as another type (a store row as its HTTP body).
+    func map<T: Encodable & Sendable>(_ transform: (Item) -> T) -> ListPage<T> {
+        ListPage<T>(items: items.map(transform), nextCursor: nextCursor)
+    }
+
     /// `nextCursor` is always present: null on the last page.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

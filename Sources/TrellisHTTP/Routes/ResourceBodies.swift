@@ -1,0 +1,176 @@
+import Foundation
+import TrellisDomain
+import TrellisStore
+
+// Clients, people, contacts, time off, roles, assignments and baselines as the contract (docs/openapi.yaml) shows
+// them: types of the HTTP layer, with the domain's typed ids (written as lowercase UUIDs), built from the store's
+// rows. Absent optional fields are left out, as before.
+
+struct ClientBody: Codable, Sendable, Hashable {
+    var id: ClientID
+    var name: String
+    var slug: String
+    var industry: String?
+    var timeZone: String
+    var status: ClientStatus
+    var channels: [Channel]
+    var goals: [Goal]
+    var archivedAt: Date?
+    var version: Int
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ r: ClientRecord) {
+        id = ClientID(r.id)
+        name = r.name
+        slug = r.slug
+        industry = r.industry
+        timeZone = r.timeZone
+        status = r.status
+        channels = r.channels
+        goals = r.goals
+        archivedAt = r.archivedAt
+        version = r.version
+        createdAt = r.createdAt
+        updatedAt = r.updatedAt
+    }
+}
+
+struct MemberBody: Codable, Sendable, Hashable {
+    var id: MemberID
+    var email: String
+    var displayName: String
+    var role: MemberRole
+    var clientId: ClientID?
+    var weeklyCapacityHours: Double
+    var canSignIn: Bool
+    var version: Int
+    var createdAt: Date
+
+    init(_ r: MemberRecord) {
+        id = MemberID(r.id)
+        email = r.email
+        displayName = r.displayName
+        role = r.role
+        clientId = r.clientId.map(ClientID.init)
+        weeklyCapacityHours = r.weeklyCapacityHours
+        canSignIn = r.canSignIn
+        version = r.version
+        createdAt = r.createdAt
+    }
+}
+
+struct ContactBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var clientId: ClientID
+    var name: String
+    var email: String?
+    var title: String?
+    var weeklyCapacityHours: Double?
+    var createdAt: Date
+
+    init(_ r: ContactRecord) {
+        id = r.id
+        clientId = ClientID(r.clientId)
+        name = r.name
+        email = r.email
+        title = r.title
+        weeklyCapacityHours = r.weeklyCapacityHours
+        createdAt = r.createdAt
+    }
+}
+
+struct TimeOffBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var memberId: MemberID
+    var startsOn: LocalDate
+    var endsOn: LocalDate
+    var reason: String?
+
+    init(_ r: TimeOffRecord) {
+        id = r.id
+        memberId = MemberID(r.memberId)
+        startsOn = r.startsOn
+        endsOn = r.endsOn
+        reason = r.reason
+    }
+}
+
+struct RoleBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var key: String
+    var name: String
+    var description: String
+    var builtIn: Bool
+    var archivedAt: Date?
+
+    init(_ r: RoleRecord) {
+        id = r.id
+        key = r.key
+        name = r.name
+        description = r.description
+        builtIn = r.builtIn
+        archivedAt = r.archivedAt
+    }
+}
+
+struct AssignmentBody: Codable, Sendable, Hashable {
+    struct AllocationBody: Codable, Sendable, Hashable {
+        /// `percent` or `hoursPerWeek`.
+        var unit: String
+        var value: Double
+    }
+
+    var id: UUID
+    var memberId: MemberID
+    var clientId: ClientID
+    var roleId: UUID
+    var allocation: AllocationBody
+    var startsOn: LocalDate
+    var endsOn: LocalDate
+    var commitment: Commitment
+    var version: Int
+    var createdAt: Date
+
+    init(_ r: AssignmentRecord) {
+        id = r.id
+        memberId = MemberID(r.memberId)
+        clientId = ClientID(r.clientId)
+        roleId = r.roleId
+        allocation = AllocationBody(unit: r.allocation.unit, value: r.allocation.value)
+        startsOn = r.startsOn
+        endsOn = r.endsOn
+        commitment = r.commitment
+        version = r.version
+        createdAt = r.createdAt
+    }
+}
+
+struct BaselineBody: Codable, Sendable, Hashable {
+    var name: String
+    var createdAt: Date
+    var finish: Date
+    /// Per task id: its start, finish and duration when the baseline was saved.
+    var tasks: [String: TaskBaseline]
+
+    init(_ r: BaselineRecord) {
+        name = r.name
+        createdAt = r.createdAt
+        finish = r.finish
+        tasks = r.tasks
+    }
+}
+
+struct AgencyBody: Codable, Sendable, Hashable {
+    var id: AgencyID
+    var name: String
+    var slug: String
+    var createdAt: Date
+
+    init(_ r: AgencyRecord) {
+        id = AgencyID(r.id)
+        name = r.name
+        slug = r.slug
+        createdAt = r.createdAt
+    }
+}
