@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One JSON object per line on stdout: what log shippers (journald, Loki, CloudWatch) parse without rules.
 public struct JSONLogHandler: LogHandler {
@@ -18,27 +21,87 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "ts": Self.timestamp(),
-            "level": event.level.rawValue,
-            "logger": label,
-            "msg": event.message.description,
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            object[key] = Self.plain(value)
+        let line = Self.line(
+            level: event.level, label: label, message: event.message.description, handlerMetadata: metadata,
+            eventMetadata: event.metadata ?? [:], timestamp: Self.timestamp())
+        line.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        data.append(0x0A)
-        FileHandle.standardOutput.write(data)
     }
 
-    static func plain(_ value: Logger.Metadata.Value) -> Any {
-        switch value {
-        case .string(let s): return s
-        case .stringConvertible(let c): return c.description
-        case .array(let a): return a.map(plain)
-        case .dictionary(let d): return d.mapValues(plain)
+    /// One log line: a JSON object with sorted keys and a newline. Written by hand: JSONSerialization over a
+    /// `[String: Any]` cost more than the request it logged.
+    static func line(
+        level: Logger.Level, label: String, message: String, handlerMetadata: Logger.Metadata, eventMetadata: Logger.Metadata,
+        timestamp: String
+    ) -> [UInt8] {
+        var fields: [(String, Logger.Metadata.Value)] = []
+        fields.reserveCapacity(handlerMetadata.count + eventMetadata.count + 4)
+        for (key, value) in handlerMetadata where eventMetadata[key] == nil { fields.append((key, value)) }
+        for (key, value) in eventMetadata { fields.append((key, value)) }
+        fields.append(("level", .string(level.rawValue)))
+        fields.append(("logger", .string(label)))
+        fields.append(("msg", .string(message)))
+        fields.append(("ts", .string(timestamp)))
+        fields.sort { $0.0 < $1.0 }
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line.append(UInt8(ascii: "{"))
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            Self.appendString(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.append(value, to: &line)
         }
+        line.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        return line
+    }
+
+    static func append(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
+        switch value {
+        case .string(let s): appendString(s, to: &line)
+        case .stringConvertible(let c): appendString(c.description, to: &line)
+        case .array(let items):
+            line.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                append(item, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        case .dictionary(let entries):
+            line.append(UInt8(ascii: "{"))
+            for (i, (key, item)) in entries.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                appendString(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                append(item, to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped; everything else as UTF-8.
+    static func appendString(_ text: String, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                line.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: line.append(byte)
+            }
+        }
+        line.append(UInt8(ascii: "\""))
     }
 
     /// `2026-12-01T15:01:12.345Z`, written by hand: building an ISO8601DateFormatter (ICU) for every line
