@@ -21,12 +21,20 @@ public struct APIDependencies: Sendable {
     public var security: SecuritySettings
     /// Bcrypt runs here, on threads of its own.
     public var passwordHasher: PasswordHasher
+    /// The web app's clock ("today", plan health); tests inject one.
+    public var now: @Sendable () -> Date
+    var webTemplates: WebTemplates
+    var staticFiles: StaticFiles
 
+    /// Throws when a web page template does not parse.
     public init(
         database: TenantDatabase, migrations: [Migration], openAPIDocument: String, metrics: PrometheusCollectorRegistry?,
         queue: JobQueue? = nil, directExportLimit: Int = 5_000, limits: APILimits = .init(), security: SecuritySettings = .init(),
-        passwordHasher: PasswordHasher? = nil
-    ) {
+        passwordHasher: PasswordHasher? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.now = now
+        self.webTemplates = try WebTemplates.load()
+        self.staticFiles = StaticFiles.load()
         self.database = database
         self.migrations = migrations
         self.openAPIDocument = openAPIDocument
@@ -121,6 +129,12 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     ).register(on: router)
     NotificationRoutes(database: database, store: NotificationStore(logger: logger)).register(on: router)
     JobRoutes(database: database, store: AgencyJobStore(logger: logger), queue: dependencies.queue).register(on: router)
+    WebRoutes(
+        database: database, templates: dependencies.webTemplates, staticFiles: dependencies.staticFiles,
+        operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan),
+        signIn: SignIn(database: database, credentials: CredentialStore(logger: logger), hasher: dependencies.passwordHasher, limiters: limiters),
+        secureCookies: dependencies.security.secureCookies, now: dependencies.now
+    ).register(on: router)
     routeTable.fill(from: router.routes)
     return router
 }

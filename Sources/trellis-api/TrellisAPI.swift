@@ -44,7 +44,7 @@ struct TrellisAPI: AsyncParsableCommand {
         limits.signInsPerMinute = try setting(signInsPerMinute, env: "RATE_LIMIT_SIGNINS_PER_MINUTE", default: limits.signInsPerMinute)
         limits.requestsPerMinutePerCredential = try setting(requestsPerMinute, env: "RATE_LIMIT_REQUESTS_PER_MINUTE", default: limits.requestsPerMinutePerCredential)
         limits.maxTasksPerPlan = try setting(maxTasksPerPlan, env: "MAX_TASKS_PER_PLAN", default: limits.maxTasksPerPlan)
-        let dependencies = APIDependencies(
+        let dependencies = try APIDependencies(
             database: TenantDatabase(client: client, logger: logger),
             migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
             openAPIDocument: try APIDependencies.loadOpenAPIDocument(),

@@ -20,7 +20,7 @@ struct APIHarness: Sendable {
     static func dependencies(
         _ db: TestDatabase, directExportLimit: Int = 5_000, limits: APILimits = .init(), security: SecuritySettings = .localDevelopment
     ) throws -> APIDependencies {
-        APIDependencies(
+        try APIDependencies(
             database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
             openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, directExportLimit: directExportLimit,
             limits: limits, security: security)

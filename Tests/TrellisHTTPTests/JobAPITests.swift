@@ -61,7 +61,7 @@ struct JobAPITests {
             var security = SecuritySettings()
             security.metricsToken = "metrics-secret"
             // The API's own role: it reads the queue's counts through a function, not the jobs of every agency.
-            let dependencies = APIDependencies(
+            let dependencies = try APIDependencies(
                 database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
                 openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: registry, security: security)
             try await JobQueue(client: db.app, logger: db.logger).enqueue(NewJob(kind: "system.probe", queue: "default", runAt: Date().addingTimeInterval(-30)))

@@ -30,7 +30,7 @@ struct JobsHarness: Sendable {
                 database: db.tenantDatabase, name: "Agency", slug: "agency",
                 owner: MemberDraft(email: "owner@agency.example", displayName: "Olga Owner", role: .owner, clientID: nil, weeklyCapacityHours: 40),
                 passwordHash: nil)
-            let dependencies = APIDependencies(
+            let dependencies = try APIDependencies(
                 database: db.apiDatabase, migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
                 openAPIDocument: try APIDependencies.loadOpenAPIDocument(), metrics: nil, security: .localDevelopment)
             let app = Application(router: buildRouter(dependencies))

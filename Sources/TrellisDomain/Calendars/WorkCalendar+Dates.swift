@@ -16,4 +16,13 @@ extension WorkCalendar {
         let local = instant.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: instant))
         return LocalDate(dayNumber: Int((local / 86_400).rounded(.down)))
     }
+
+    /// The end of the working time of `date` (or of the last working day before it, within a year): where a task
+    /// that must "finish by Friday 6 March" has to be done.
+    public func endOfWorkingDay(_ date: LocalDate) -> Date? {
+        for back in 0..<366 {
+            if let last = workingIntervals(on: date.adding(days: -back)).last { return last.end }
+        }
+        return nil
+    }
 }

@@ -12,6 +12,12 @@ public struct SVGGanttExporter: TimelineRenderer {
     public var maxArrowRows: Int
     /// Total width in px; the time axis gets what the labels leave.
     public var width: Double
+    /// Inside a web page (the web app's plan page): no XML declaration and no `<style>` (the page's stylesheet styles
+    /// the same classes, so no inline style is needed under its Content-Security-Policy), and each bar names its task
+    /// (`data-task`).
+    public var embedded = false
+    /// Pixels per calendar day (the page's zoom); nil fits the plan into `width`.
+    public var dayWidth: Double?
 
     public init(today: Date? = nil, maxArrowRows: Int = 1500, width: Double = 1600) {
         self.today = today
@@ -55,7 +61,7 @@ public struct SVGGanttExporter: TimelineRenderer {
         // Room after the last date for the notes beside the last bars (about 130 px).
         var days = max(7, lastDay - firstDay + 1)
         days += Int((130 / max(0.25, min(40, available / Double(days)))).rounded(.up))
-        let dayWidth = max(0.25, min(40, available / Double(days)))
+        let dayWidth = self.dayWidth ?? max(0.25, min(40, available / Double(days)))
         let axis = Axis(startLocal: firstDay * 86_400, days: days, x0: chartX, dayWidth: dayWidth)
 
         let chartTop = margin + titleHeight + legendHeight + axisHeight
@@ -63,12 +69,12 @@ public struct SVGGanttExporter: TimelineRenderer {
         let totalWidth = (axis.right + margin).rounded(.up)
         let totalHeight = (chartTop + chartHeight + footerHeight + margin).rounded(.up)
 
-        w.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-        w.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(totalWidth))\" height=\"\(n(totalHeight))\" viewBox=\"0 0 \(n(totalWidth)) \(n(totalHeight))\" font-family=\"'DejaVu Sans', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n")
+        if !embedded { w.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") }
+        w.append("<svg xmlns=\"http://www.w3.org/2000/svg\"\(embedded ? " class=\"gantt-chart\" role=\"img\"" : "") width=\"\(n(totalWidth))\" height=\"\(n(totalHeight))\" viewBox=\"0 0 \(n(totalWidth)) \(n(totalHeight))\" font-family=\"'DejaVu Sans', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n")
         w.append("<title>")
         ExportText.appendXML("\(export.planName) — \(export.clientName)", to: &w)
         w.append("</title>\n")
-        w.append(Self.style)
+        w.append(embedded ? Self.markers + "</defs>\n" : Self.style)
         w.append("<rect class=\"page\" width=\"100%\" height=\"100%\"/>\n")
 
         writeHeader(ctx, axis: axis, to: &w)
@@ -249,7 +255,7 @@ public struct SVGGanttExporter: TimelineRenderer {
             return
         }
         let width = max(2, x2 - x1)
-        w.append("<rect class=\"bar\(critical)\" x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width))\" height=\"\(n(barHeight))\" rx=\"2\"><title>\(tip)</title></rect>\n")
+        w.append("<rect class=\"bar\(critical)\"\(embedded ? " data-task=\"\(ctx.export.plan.tasks[i].id)\"" : "") x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width))\" height=\"\(n(barHeight))\" rx=\"2\"><title>\(tip)</title></rect>\n")
         let percent = ctx.percent[i]
         if percent > 0 {
             w.append("<rect class=\"progress\(critical)\" x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width * Double(percent) / 100))\" height=\"\(n(barHeight))\" rx=\"2\"/>\n")
@@ -332,10 +338,14 @@ public struct SVGGanttExporter: TimelineRenderer {
             .joined(separator: "; ")
     }
 
-    static let style = """
+    static let markers = """
         <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,1 L9,5 L0,9 z" fill="#5f6b7a"/></marker>
         <marker id="arrow-critical" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,1 L9,5 L0,9 z" fill="#c62828"/></marker>
+
+        """
+
+    static let style = markers + """
         <style>
         .page { fill: #ffffff; }
         .title { font-size: 22px; font-weight: 700; fill: #1d2733; }

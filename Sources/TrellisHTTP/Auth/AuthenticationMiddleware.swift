@@ -36,10 +36,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.tokenID = tokenID
         } else if let secret = request.cookies[Self.sessionCookie]?.value {
             let credentials = self.credentials
+            let page = WebPaths.isPage(request.uri.path)
             guard let (principal, csrf, sessionID) = try await database.withSingleStatement({ try await credentials.authenticateSession(secret, on: $0) }) else {
+                // A web page treats an expired session as signed out (and sends the person to sign in).
+                if page { return try await next(request, context) }
                 throw Problem(.unauthenticated, detail: "the session expired; sign in again")
             }
-            if ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {
+            // The JSON API asks scripts for the header; the web app's forms carry the token as a field, checked by each page.
+            if !page && ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {
                 throw Problem(.forbidden, detail: "a signed-in form must send its X-CSRF-Token")
             }
             if let wait = limiter.take("session/\(sessionID)") {
@@ -68,7 +72,9 @@ struct RequestLogAndProblemMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let problem = Problem.from(error, logger: context.logger)
-            response = try problem.response(from: request, context: context)
+            response = WebPaths.isPage(request.uri.path)
+                ? try HTMLPage(html: WebErrorPage.html(problem), status: problem.status).response(from: request, context: context)
+                : try problem.response(from: request, context: context)
         }
         response.headers[.init("X-Request-Id")!] = context.id
         let elapsed = ContinuousClock.now - start

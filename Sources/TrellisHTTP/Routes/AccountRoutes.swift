@@ -35,25 +35,8 @@ struct AccountRoutes {
         let password = reader.string("password", required: true, maxLength: 200)
         try reader.check()
         guard let agency, let email, let password else { throw Problem(.malformedRequest) }
-        // Limited per address and per account before any bcrypt runs; failures back the account off further.
-        let account = "\(agency.lowercased())/\(email.lowercased())"
-        if let wait = limiters.signInByAddress.take(context.remoteAddress ?? "unknown") ?? limiters.signInByAccount.take(account)
-            ?? limiters.signInBackoff.wait(account) {
-            throw Problem.tooManyRequests(retryAfter: wait, detail: "too many sign-in attempts; retry in \(wait) s")
-        }
-        let credentials = self.credentials
-        let candidate = try await database.withSystem { try await credentials.loginCandidate(agencySlug: agency, email: email, on: $0) }
-        // Verify even when nobody matched, so timing does not tell which emails exist.
-        let hash = candidate?.passwordHash ?? "$2b$10$abcdefghijklmnopqrstuu5Nwp0Adbt4bCPnSMCeKg0fXLg8rSkgq"
-        let valid = try await hasher.verify(password, hash: hash)
-        guard valid, let candidate else {
-            limiters.signInBackoff.failed(account)
-            throw Problem(.unauthenticated, detail: "unknown agency, email or password")
-        }
-        limiters.signInBackoff.succeeded(account)
-        let session = try await database.withTenant(candidate.agency) {
-            try await credentials.createSession(agency: candidate.agency, member: candidate.member, lifetime: .seconds(12 * 3600), on: $0)
-        }
+        let session = try await SignIn(database: database, credentials: credentials, hasher: hasher, limiters: limiters)
+            .attempt(agency: agency, email: email, password: password, from: context.remoteAddress)
         var response = try JSONBody(["csrfToken": session.csrfToken, "expiresAt": ISO8601DateFormatter().string(from: session.expiresAt)])
             .response(from: request, context: context)
         response.setCookie(Cookie(

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import TrellisApplication
+import TrellisDomain
+import TrellisStore
+
+extension WebRoutes {
+    struct PlanView: Sendable {
+        struct Row: Sendable {
+            var id: String
+            var name: String
+            var depth: Int
+            var isPhase: Bool
+            var isMilestone: Bool
+            var critical: Bool
+            var negativeSlack: Bool
+            var duration: String
+            var start: String
+            var finish: String
+            var slack: String
+            var assignee: String
+            var progress: Int
+            var editHref: String
+            var moved: Bool
+        }
+        struct Zoom: Sendable { var label: String; var href: String; var current: Bool }
+        struct Export: Sendable { var label: String; var href: String }
+
+        var shell: Shell
+        var id: String
+        var name: String
+        var clientName: String
+        var clientHref: String
+        var version: Int
+        var finish: String
+        var health: String
+        var healthLabel: String
+        var criticalCount: Int
+        var taskCount: Int
+        var baselineNote: String?
+        var notice: String?
+        var zooms: [Zoom]
+        var gantt: String
+        var rows: [Row]
+        var exports: [Export]
+        var canEdit: Bool
+    }
+
+    static let zoomDayWidths: [(String, String, Double)] = [("day", "Day", 28), ("week", "Week", 9), ("month", "Month", 2.5)]
+
+    /// When will it finish, what drives that date, what moved since the baseline: the Gantt beside the task table.
+    @Sendable func plan(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        guard let raw = context.parameters.get("planId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("plan") }
+        let id = PlanID(uuid)
+        let (scheduled, baseline) = try await operations.timeline(id, baseline: nil, as: principal)
+        let baselines = try await database.withTenant(principal.agencyID) { [plans = PlanStore(logger: database.logger)] in
+            try await plans.baselines(plan: uuid, on: $0)
+        }
+        _ = baseline
+        let latest = baselines.last
+        let now = self.now()
+        let zoom = Self.zoomDayWidths.first { $0.0 == request.uri.queryParameters.get("zoom") } ?? Self.zoomDayWidths[1]
+        let moved = Set((request.uri.queryParameters.get("moved") ?? "").split(separator: ",").map(String.init))
+        let notice = request.uri.queryParameters.get("notice").map { String($0) }
+        let view = Self.planView(
+            scheduled, baseline: latest, now: now, shell: Shell(title: scheduled.plan.name, section: "Clients", identity: identity, principal: principal,
+                                                                 timeZoneNote: "Times in \(scheduled.plan.calendar.timeZoneID)"),
+            zoom: zoom, moved: moved, notice: notice, canEdit: TenantPolicy.allows(principal.role, .writePlans))
+        return try HTMLPage(html: templates.render("plan", view)).response(from: request, context: context)
+    }
+
+    static func planView(
+        _ scheduled: ScheduledPlan, baseline: BaselineRecord?, now: Date, shell: Shell, zoom: (String, String, Double), moved: Set<String>,
+        notice: String?, canEdit: Bool
+    ) -> PlanView {
+        let plan = scheduled.plan, timeline = scheduled.timeline
+        let calendar = plan.calendar
+        let perDay = calendar.minutesPerDay
+        let clock = ZonedTimestamps(zone: calendar.timeZone, from: timeline.start, to: timeline.finish)
+        let byID = Dictionary(plan.tasks.map { ($0.id.description, $0) }, uniquingKeysWith: { a, _ in a })
+        var depth: [String: Int] = [:]
+        func level(_ id: String) -> Int {
+            if let known = depth[id] { return known }
+            var d = 0, cursor = byID[id]?.parentID?.description, seen = Set<String>()
+            while let p = cursor, !seen.contains(p), d < 20 { seen.insert(p); d += 1; cursor = byID[p]?.parentID?.description }
+            depth[id] = d
+            return d
+        }
+        let rows = timeline.tasks.compactMap { s -> PlanView.Row? in
+            guard let task = byID[s.id] else { return nil }
+            let start = clock.rfc3339(s.earlyStart), finish = clock.rfc3339(s.earlyFinish)
+            return PlanView.Row(
+                id: s.id, name: task.name, depth: min(level(s.id), 4), isPhase: s.isSummary, isMilestone: s.isMilestone, critical: s.isCritical,
+                negativeSlack: s.totalSlack < 0, duration: s.isSummary ? "" : WebFormat.duration(minutes: task.durationMinutes, minutesPerDay: perDay),
+                start: "\(WebFormat.shortDay(calendar.localDate(of: s.earlyStart))) \(WebFormat.time(start))",
+                finish: "\(WebFormat.shortDay(calendar.localDate(of: s.earlyFinish))) \(WebFormat.time(finish))",
+                slack: s.isSummary ? "" : WebFormat.slack(minutes: s.totalSlack, minutesPerDay: perDay),
+                assignee: task.assigneeID.flatMap { scheduled.memberNames[$0] } ?? (s.isSummary ? "" : "—"),
+                progress: task.percentComplete, editHref: "/plans/\(plan.id)/tasks/\(s.id)", moved: moved.contains(s.id))
+        }
+        let health = PlanHealth.assess(plan, timeline, baselineFinish: baseline?.finish, now: now)
+        var baselineNote: String?
+        if let baseline {
+            let later = timeline.finish > baseline.finish
+            let slip = later ? calendar.workingMinutes(from: baseline.finish, to: timeline.finish)
+                : calendar.workingMinutes(from: timeline.finish, to: baseline.finish)
+            baselineNote = slip == 0 ? "Finishes as in baseline “\(baseline.name)”"
+                : "Finishes \(WebFormat.duration(minutes: slip, minutesPerDay: perDay)) \(later ? "later" : "earlier") than baseline “\(baseline.name)”"
+        }
+        var exporter = SVGGanttExporter(today: now, width: 1600)
+        exporter.embedded = true
+        exporter.dayWidth = zoom.2
+        let gantt = exporter.render(scheduled.export(baseline: baseline, generatedAt: now))
+        let base = "/plans/\(plan.id)"
+        return PlanView(
+            shell: shell, id: plan.id.description, name: plan.name, clientName: scheduled.client.name, clientHref: "/clients/\(scheduled.client.id)",
+            version: scheduled.record.version, finish: WebFormat.day(calendar.localDate(of: timeline.finish)), health: health.rawValue,
+            healthLabel: health.label, criticalCount: timeline.tasks.filter { $0.isCritical && !$0.isSummary }.count,
+            taskCount: timeline.tasks.filter { !$0.isSummary }.count, baselineNote: baselineNote, notice: notice,
+            zooms: zoomDayWidths.map { .init(label: $0.1, href: "\(base)?zoom=\($0.0)", current: $0.0 == zoom.0) },
+            gantt: gantt, rows: rows,
+            exports: ExportFormat.allCases.map { .init(label: $0.rawValue.uppercased(), href: "/v1/plans/\(plan.id)/export?format=\($0.rawValue)") },
+            canEdit: canEdit)
+    }
+}

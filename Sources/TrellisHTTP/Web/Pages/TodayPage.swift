@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import TrellisApplication
+import TrellisDomain
+import TrellisStore
+
+extension WebRoutes {
+    struct TodayView: Sendable {
+        struct PlanLine: Sendable {
+            var name: String
+            var href: String
+            var clientName: String
+            var clientStatus: String
+            var health: String
+            var healthLabel: String
+            var finish: String
+        }
+        struct TaskLine: Sendable {
+            var name: String
+            var planName: String
+            var href: String
+            var when: String
+            var assignee: String
+            var critical: Bool
+        }
+        struct PersonLine: Sendable {
+            var name: String
+            var weeks: String
+            var worst: String
+        }
+        struct JobLine: Sendable {
+            var kind: String
+            var error: String
+            var when: String
+        }
+
+        var shell: Shell
+        var weekLabel: String
+        var late: [PlanLine]
+        var atRisk: [PlanLine]
+        var onTrack: [PlanLine]
+        var starting: [TaskLine]
+        var due: [TaskLine]
+        var overAllocated: [PersonLine]
+        var failedJobs: [JobLine]
+        var unread: Int
+        var showOperations: Bool
+    }
+
+    /// What needs me now: plans by health, what starts and falls due this week, who is over capacity this week and
+    /// next, what failed, the inbox.
+    @Sendable func today(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        let now = self.now()
+        let thisWeek = ISOWeek(containing: WebFormat.utcDate(now))
+        let (monday, sunday) = (thisWeek.monday, thisWeek.monday.adding(days: 6))
+        let logger = database.logger
+        let plans = PlanStore(logger: logger)
+        var view = try await database.withTenant(principal.agencyID) { connection -> TodayView in
+            var view = TodayView(
+                shell: Shell(title: "Today", section: "Today", identity: identity, principal: principal),
+                weekLabel: "\(WebFormat.shortDay(monday)) – \(WebFormat.shortDay(sunday))", late: [], atRisk: [], onTrack: [],
+                starting: [], due: [], overAllocated: [], failedJobs: [], unread: 0,
+                showOperations: TenantPolicy.allows(principal.role, .manageIntegrations))
+            let clients = ClientStore(logger: logger)
+            var clientStatus: [UUID: String] = [:]
+            for record in try await plans.plans(client: nil, on: connection) {
+                guard TenantPolicy.canSee(client: ClientID(record.clientId), as: principal) else { continue }
+                let loaded = try await plans.load(PlanID(record.id), agency: principal.agencyID, lock: false, on: connection)
+                guard let timeline = try? loaded.plan.schedule() else { continue }
+                let baseline = try await plans.baselines(plan: record.id, on: connection).last
+                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baseline?.finish, now: now)
+                if clientStatus[record.clientId] == nil {
+                    clientStatus[record.clientId] = try await clients.get(record.clientId, on: connection).status.rawValue
+                }
+                let calendar = loaded.plan.calendar
+                let line = TodayView.PlanLine(
+                    name: loaded.plan.name, href: "/plans/\(loaded.plan.id)", clientName: loaded.client.name,
+                    clientStatus: clientStatus[record.clientId] ?? "", health: health.rawValue, healthLabel: health.label,
+                    finish: WebFormat.day(calendar.localDate(of: timeline.finish)))
+                switch health {
+                case .late: view.late.append(line)
+                case .atRisk: view.atRisk.append(line)
+                case .onTrack, .done: view.onTrack.append(line)
+                }
+                let tasks = Dictionary(loaded.plan.tasks.map { ($0.id.description, $0) }, uniquingKeysWith: { a, _ in a })
+                for scheduled in timeline.tasks where !scheduled.isSummary {
+                    guard let task = tasks[scheduled.id], task.percentComplete < 100 else { continue }
+                    let start = calendar.localDate(of: scheduled.earlyStart), finish = calendar.localDate(of: scheduled.earlyFinish)
+                    let assignee = task.assigneeID.flatMap { loaded.memberNames[$0] } ?? "Unassigned"
+                    let href = "/plans/\(loaded.plan.id)#task-\(task.id)"
+                    if (monday...sunday).contains(start) {
+                        view.starting.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(start),
+                                                   assignee: assignee, critical: scheduled.isCritical))
+                    }
+                    if (monday...sunday).contains(finish) {
+                        view.due.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(finish),
+                                              assignee: assignee, critical: scheduled.isCritical))
+                    }
+                }
+            }
+            if TenantPolicy.allows(principal.role, .readWorkload) {
+                let people = try await AssignmentStore(logger: logger).workloadInputs(
+                    from: monday, through: thisWeek.next.monday.adding(days: 6), member: nil, on: connection)
+                for row in Workload.report(people: people, from: thisWeek, through: thisWeek.next) {
+                    let over = row.weeks.filter(\.overAllocated)
+                    guard !over.isEmpty else { continue }
+                    guard let worst = over.max(by: { ($0.hardHours - $0.availableHours) < ($1.hardHours - $1.availableHours) }) else { continue }
+                    view.overAllocated.append(.init(
+                        name: row.name, weeks: over.map { $0.week == thisWeek ? "this week" : "next week" }.joined(separator: " and "),
+                        worst: "\(WebFormat.hours(worst.hardHours)) booked of \(WebFormat.hours(worst.availableHours)) available"))
+                }
+            }
+            if view.showOperations {
+                for job in try await AgencyJobStore(logger: logger).list(agency: principal.agencyID, state: "discarded", before: nil, limit: 5, on: connection) {
+                    view.failedJobs.append(.init(kind: job.kind, error: job.errors.last?.error ?? "", when: WebFormat.shortDay(WebFormat.utcDate(job.finalizedAt ?? job.createdAt))))
+                }
+            }
+            view.unread = try await NotificationStore(logger: logger).unreadCount(member: principal.memberID.rawValue, on: connection)
+            return view
+        }
+        view.starting.sort { $0.when < $1.when }
+        view.due.sort { $0.when < $1.when }
+        return try HTMLPage(html: templates.render("today", view)).response(from: request, context: context)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import TrellisApplication
+import TrellisDomain
+import TrellisStore
+
+/// The web app: server-rendered pages on the same router, sign-in and operations as the JSON API. Pages read through
+/// the same stores and change plans through the same `PlanOperations`. Every page is HTML with a strict CSP
+/// (`HTMLPage`); every form carries the session's CSRF token.
+struct WebRoutes: Sendable {
+    let database: TenantDatabase
+    let templates: WebTemplates
+    let staticFiles: StaticFiles
+    let operations: PlanOperations
+    let signIn: SignIn
+    let secureCookies: Bool
+    /// The web app's clock (for "today", plan health); tests inject one.
+    var now: @Sendable () -> Date = { Date() }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/", use: home)
+        router.get("/static/{file}", use: staticFile)
+        router.get("/signin", use: signInPage)
+        router.post("/signin", use: signInSubmit)
+        router.post("/signout", use: signOut)
+        router.get("/today", use: today)
+        router.get("/clients", use: clients)
+        router.get("/clients/{clientId}", use: client)
+        router.get("/workload", use: workload)
+        router.get("/plans/{planId}", use: plan)
+        router.get("/plans/{planId}/tasks/{taskId}", use: taskForm)
+        router.post("/plans/{planId}/tasks/{taskId}", use: taskSubmit)
+    }
+
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
+        HTMLPage.redirect(context.principal == nil ? "/signin" : "/today")
+    }
+
+    @Sendable func staticFile(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let name = context.parameters.get("file"), let file = staticFiles.files[name] else { throw Problem.notFound("file") }
+        if request.headers[.ifNoneMatch] == file.etag { return Response(status: .notModified) }
+        var response = Response(status: .ok, body: .init(byteBuffer: file.data))
+        response.headers[.contentType] = file.contentType
+        response.headers[.eTag] = file.etag
+        response.headers[.cacheControl] = "no-cache"
+        response.headers[.init("X-Content-Type-Options")!] = "nosniff"
+        return response
+    }
+
+    /// The signed-in person and their agency's name and CSRF token, or nil (the page redirects to sign-in).
+    func session(_ context: AppRequestContext) async throws -> (Principal, Shell.Identity)? {
+        guard let principal = context.principal, let csrf = context.sessionCSRFToken else { return nil }
+        let identity = try await database.withTenant(principal.agencyID) { connection in
+            let agency = try await CredentialStore(logger: database.logger).currentAgency(on: connection)
+            let member = try await PeopleStore(logger: database.logger).member(principal.memberID.rawValue, on: connection)
+            return Shell.Identity(agencyName: agency.name, memberName: member.displayName, csrf: csrf)
+        }
+        return (principal, identity)
+    }
+
+    static func signInRedirect(_ request: Request) -> Response {
+        HTMLPage.redirect("/signin?next=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/today"))
+    }
+}

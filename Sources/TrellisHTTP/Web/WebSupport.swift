@@ -1,0 +1,226 @@
+import Foundation
+import Hummingbird
+import Mustache
+import TrellisDomain
+import TrellisStore
+
+/// The web app's templates (`web/templates/*.mustache`), loaded once when the router is built.
+struct WebTemplates: Sendable {
+    let library: MustacheLibrary
+
+    static func load(from directory: URL = ProjectFiles.root().appendingPathComponent("web/templates")) throws -> WebTemplates {
+        var library = MustacheLibrary()
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        return WebTemplates(library: library)
+    }
+
+    func render(_ name: String, _ context: some Any) throws -> String {
+        guard let html = library.render(context, withTemplate: name) else {
+            throw Problem(.internalError, detail: "the page template \(name) is missing")
+        }
+        return html
+    }
+}
+
+/// The web app's static files (`web/static`: CSS, small JavaScript modules), read once into memory.
+struct StaticFiles: Sendable {
+    struct File: Sendable {
+        var data: ByteBuffer
+        var contentType: String
+        var etag: String
+    }
+
+    let files: [String: File]
+
+    static func load(from directory: URL = ProjectFiles.root().appendingPathComponent("web/static")) -> StaticFiles {
+        var files: [String: File] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names {
+            guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) else { continue }
+            let type: String
+            switch (name as NSString).pathExtension {
+            case "css": type = "text/css; charset=utf-8"
+            case "js": type = "text/javascript; charset=utf-8"
+            case "svg": type = "image/svg+xml"
+            case "png": type = "image/png"
+            default: type = "application/octet-stream"
+            }
+            var hash: UInt64 = 1469598103934665603
+            for byte in data { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+            files[name] = File(data: ByteBuffer(bytes: data), contentType: type, etag: "\"\(String(hash, radix: 16))\"")
+        }
+        return StaticFiles(files: files)
+    }
+}
+
+/// An HTML page with the web app's security headers: a strict Content-Security-Policy (scripts, styles and images
+/// from this origin only, no inline script or style), no framing, no sniffing, not cached.
+struct HTMLPage: ResponseGenerator {
+    var html: String
+    var status: HTTPResponse.Status = .ok
+
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'"
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = Response(status: status, headers: HTMLPage.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        response.headers[.contentType] = "text/html; charset=utf-8"
+        return response
+    }
+
+    static var headers: HTTPFields {
+        var headers = HTTPFields()
+        headers[.init("Content-Security-Policy")!] = contentSecurityPolicy
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Referrer-Policy")!] = "same-origin"
+        headers[.cacheControl] = "no-store"
+        return headers
+    }
+
+    /// 303 See Other: after a form post, the browser loads `location` with GET.
+    static func redirect(_ location: String) -> Response {
+        var response = Response(status: .seeOther, headers: headers)
+        response.headers[.location] = location
+        return response
+    }
+}
+
+/// A submitted form (`application/x-www-form-urlencoded`).
+struct WebForm: Sendable {
+    var values: [String: String]
+
+    static func read(_ request: Request, context: AppRequestContext) async throws -> WebForm {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let text = String(buffer: buffer)
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { (String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") }
+            let key = decode(parts[0]), value = parts.count > 1 ? decode(parts[1]) : ""
+            if key.unicodeScalars.contains("\0") || value.unicodeScalars.contains("\0") {
+                throw Problem.validation([FieldError(key, "must not contain NUL characters")])
+            }
+            values[key] = value
+        }
+        return WebForm(values: values)
+    }
+
+    subscript(_ key: String) -> String? {
+        guard let value = values[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Signed-in forms carry the session's CSRF token (the header the JSON API asks for is not something a form sends).
+    func requireCSRF(_ context: AppRequestContext) throws {
+        guard let expected = context.sessionCSRFToken, values["csrf"] == expected else {
+            throw Problem(.forbidden, detail: "this form has expired; reload the page and try again")
+        }
+    }
+}
+
+/// What every signed-in page shows around its content: the agency, who is signed in, the navigation, and the
+/// CSRF token for the forms on it.
+struct Shell: Sendable {
+    struct NavItem: Sendable {
+        var label: String
+        var href: String
+        var current: Bool
+    }
+
+    var title: String
+    var agencyName: String
+    var memberName: String
+    var roleLabel: String
+    var csrf: String
+    var nav: [NavItem]
+    /// The time zone the page's dates are in, said once ("Times in Europe/Madrid").
+    var timeZoneNote: String?
+
+    /// Who is signed in, in which agency, with the session's CSRF token.
+    struct Identity: Sendable {
+        var agencyName: String
+        var memberName: String
+        var csrf: String
+    }
+
+    init(title: String, section: String, identity: Identity, principal: Principal, timeZoneNote: String? = nil) {
+        self.title = title
+        self.agencyName = identity.agencyName
+        self.memberName = identity.memberName
+        self.roleLabel = principal.role.label
+        self.csrf = identity.csrf
+        self.timeZoneNote = timeZoneNote
+        var items: [(String, String)] = [("Today", "/today"), ("Clients", "/clients")]
+        if TenantPolicy.allows(principal.role, .readWorkload) { items.append(("Workload", "/workload")) }
+        nav = items.map { NavItem(label: $0.0, href: $0.1, current: $0.0 == section) }
+    }
+}
+
+extension MemberRole {
+    var label: String {
+        switch self {
+        case .owner: "Owner"
+        case .manager: "Manager"
+        case .consultant: "Consultant"
+        case .clientViewer: "Client"
+        }
+    }
+}
+
+/// Dates and durations as people read them, in a plan's zone.
+enum WebFormat {
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// The UTC date of an instant (the agency-wide week; each plan's dates use its own calendar).
+    static func utcDate(_ date: Date) -> LocalDate { WorkCalendar.alwaysWorking.localDate(of: date) }
+
+    /// "Mon 2 Mar 2026".
+    static func day(_ date: LocalDate) -> String {
+        "\(weekdays[date.weekday.index]) \(date.day) \(months[date.month - 1]) \(date.year)"
+    }
+
+    static func shortDay(_ date: LocalDate) -> String {
+        "\(weekdays[date.weekday.index]) \(date.day) \(months[date.month - 1])"
+    }
+
+    /// "09:00" from an RFC 3339 time written in its zone.
+    static func time(_ rfc3339: String) -> String {
+        let parts = rfc3339.split(separator: "T")
+        return parts.count == 2 ? String(parts[1].prefix(5)) : ""
+    }
+
+    /// Working time as the calendar's days and hours: "3 d 2 h", "4 h 30 min", "milestone".
+    static func duration(minutes: Int, minutesPerDay: Int) -> String {
+        if minutes == 0 { return "milestone" }
+        let perDay = max(1, minutesPerDay)
+        let days = minutes / perDay, rest = minutes % perDay
+        let hours = rest / 60, mins = rest % 60
+        var parts: [String] = []
+        if days > 0 { parts.append("\(days) d") }
+        if hours > 0 { parts.append("\(hours) h") }
+        if mins > 0 { parts.append("\(mins) min") }
+        return parts.joined(separator: " ")
+    }
+
+    /// "12 h", "7.5 h".
+    static func hours(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? "\(Int(rounded)) h" : String(format: "%.1f h", rounded)
+    }
+
+    /// Slack in working days, signed: "+2.5 d", "0 d", "−1 d".
+    static func slack(minutes: Int, minutesPerDay: Int) -> String {
+        let days = Double(minutes) / Double(max(1, minutesPerDay))
+        let rounded = (days * 10).rounded() / 10
+        let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", abs(rounded))
+        if rounded > 0 { return "+\(text) d" }
+        if rounded < 0 { return "−\(text.hasPrefix("-") ? String(text.dropFirst()) : text) d" }
+        return "0 d"
+    }
+}
