@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The exports are read back by the real readers (MPXJ, icalendar, csv) and screenshotted by Chromium.
+# The exports are read back by the real readers (MPXJ, icalendar, csv); Chromium screenshots the Gantt and drives the web app.
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "▸ installing chromium (Debian) for the Gantt screenshot test"
     export DEBIAN_FRONTEND=noninteractive
@@ -37,6 +37,11 @@ if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
     # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
     echo "▸ schemathesis over docs/openapi.yaml (every check, ${TRELLIS_FUZZ_SECONDS:-150} s)"
     Tests/contract/run-schemathesis.sh "$TRELLIS_TEST_ADMIN_URL" "$venv" "${TRELLIS_FUZZ_SECONDS:-150}"
+fi
+if [ $# -eq 0 ] || [ "${TRELLIS_BROWSER:-}" = 1 ]; then
+    # The web app in Debian's chromium: sign-in, Today, a plan edit, a conflict, the heatmap, a phone, axe-core on every page.
+    echo "▸ the web app in a real browser (Tests/web)"
+    Tests/web/run-browser-tests.sh "$TRELLIS_TEST_ADMIN_URL" "$venv"
 fi
 echo "▸ testing"
 swift test --skip-build "$@"

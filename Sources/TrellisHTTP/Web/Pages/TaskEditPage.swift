@@ -62,6 +62,19 @@ extension WebRoutes {
             assignee = form.values[prefix + "assignee"] ?? ""
         }
 
+        /// These fields with every field the person changed (from `opened` to `submitted`) taken from `submitted`: what
+        /// re-applying an edit on top of someone else's writes.
+        func applying(_ submitted: TaskFields, since opened: TaskFields) -> TaskFields {
+            var merged = self
+            if submitted.name != opened.name { merged.name = submitted.name }
+            if submitted.durationHours != opened.durationHours { merged.durationHours = submitted.durationHours }
+            if submitted.percent != opened.percent { merged.percent = submitted.percent }
+            if submitted.constraintKind != opened.constraintKind { merged.constraintKind = submitted.constraintKind }
+            if submitted.constraintDate != opened.constraintDate { merged.constraintDate = submitted.constraintDate }
+            if submitted.assignee != opened.assignee { merged.assignee = submitted.assignee }
+            return merged
+        }
+
         subscript(_ key: String) -> String {
             switch key {
             case "name": name
@@ -182,14 +195,14 @@ extension WebRoutes {
         } catch StoreError.versionConflict {
             // Someone else saved first: show their change beside yours; saving again applies yours on top of theirs.
             let current = TaskFields(task, calendar: calendar)
+            // The form comes back with their values, and yours only where you changed something.
+            view = taskFormView(scheduled, task: task, fields: current.applying(submitted, since: opened), opened: current, members: members, shell: shell)
             view.conflict = true
-            view.version = scheduled.record.version
             view.conflictChanges = TaskFields.keys.compactMap { key in
                 guard opened[key] != current[key] || submitted[key] != opened[key] else { return nil }
                 return .init(field: TaskFields.labels[key] ?? key, opened: Self.describe(key, opened[key], members),
                              now: Self.describe(key, current[key], members), yours: Self.describe(key, submitted[key], members))
             }
-            view.was = TaskFields.keys.map { .init(value: "was_" + $0, label: current[$0], selected: false) }
             return try HTMLPage(html: templates.render("task", view), status: .conflict).response(from: request, context: context)
         } catch PlanChangeError.invalid(let errors) {
             for error in errors { view.errors[error.field] = error.message }

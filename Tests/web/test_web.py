@@ -1,0 +1,180 @@
+"""The web app in a real browser (Debian's chromium via Playwright) against a real trellis-api on a database seeded with
+the demo agency (Tests/web/run-browser-tests.sh starts both). axe-core checks every page visited."""
+
+import os
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+BASE = os.environ.get("TRELLIS_WEB_URL", "http://127.0.0.1:8080")
+SHOTS = os.environ.get("TRELLIS_WEB_SCREENSHOTS", ".build/web-screenshots")
+OWNER = ("demo", "olivia@northwind.example", "trellis-demo")
+CLIENT = "Brightside Bikes"
+TASK = "Learn the lines of business"  # its successor (finish-to-start): "Learn the products and services"
+SUCCESSOR = "Learn the products and services"
+
+_axe = Axe()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def new_page(browser: Browser, width=1366, height=900) -> Page:
+    return browser.new_context(viewport={"width": width, "height": height}).new_page()
+
+
+def sign_in(page: Page, who=OWNER):
+    page.goto(BASE + "/")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    page.fill("#agency", who[0])
+    page.fill("#email", who[1])
+    page.fill("#password", who[2])
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/today$"))
+
+
+def accessible(page: Page):
+    """0 axe-core violations of impact serious or critical on the page as it is."""
+    results = _axe.run(page)
+    bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{page.url}: {bad}"
+
+
+def open_plan(page: Page):
+    page.click("nav >> text=Clients")
+    page.click(f"table.grid a:has-text('{CLIENT}')")
+    expect(page.locator("h1")).to_contain_text(CLIENT)
+    accessible(page)
+    page.click("ul.plans a >> nth=0")
+    expect(page.locator("#tasks")).to_be_visible()
+
+
+def row(page: Page, name: str):
+    return page.locator("table.tasks tbody tr", has=page.locator("th .name", has_text=re.compile("^" + re.escape(name) + "$")))
+
+
+def test_sign_in_then_today_client_plan_and_an_edit_that_moves_the_successor(browser):
+    page = new_page(browser)
+    page.goto(BASE + "/signin")
+    accessible(page)
+    # A wrong password is refused with a message, not a crash.
+    page.fill("#agency", "demo"); page.fill("#email", OWNER[1]); page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.locator(".alert.bad")).to_contain_text("do not match")
+    sign_in(page)
+    expect(page.locator("h1")).to_have_text("Today")
+    expect(page.locator(".brand .agency")).to_have_text("Northwind Community Studio")
+    # The page's policy: no inline script or style anywhere.
+    response = page.request.get(BASE + "/today")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "<script>" not in response.text() and "style=" not in response.text()
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/today.png", full_page=True)
+
+    open_plan(page)
+    accessible(page)
+    task, successor = row(page, TASK), row(page, SUCCESSOR)
+    task_id = task.get_attribute("data-task")
+    before_start = successor.locator("td.start").inner_text()
+    bar = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
+    before_width = float(bar.get_attribute("width"))
+    page.screenshot(path=f"{SHOTS}/plan.png")
+
+    task.locator("a.button").click()
+    expect(page.locator("h1")).to_contain_text(TASK)
+    accessible(page)
+    hours = float(page.input_value("#durationHours"))
+    page.fill("#durationHours", str(int(hours + 10)))
+    page.click("button.primary")
+
+    expect(page.locator("#notice")).to_contain_text("moved")
+    after_start = row(page, SUCCESSOR).locator("td.start").inner_text()
+    assert after_start != before_start, "the successor moved on the page"
+    expect(row(page, SUCCESSOR)).to_have_class(re.compile(r"\bmoved\b"))
+    after_width = float(page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']").get_attribute("width"))
+    assert after_width > before_width, "the task's Gantt bar grew"
+    page.context.close()
+
+
+def test_a_stale_edit_shows_the_other_change_and_never_overwrites(browser):
+    first, second = new_page(browser), new_page(browser)
+    for page in (first, second):
+        sign_in(page)
+        open_plan(page)
+        row(page, SUCCESSOR).locator("a.button").click()
+        expect(page.locator("#name")).to_have_value(SUCCESSOR)
+    # The second person saves first.
+    second.fill("#percent", "40")
+    second.click("button.primary")
+    expect(second.locator("#notice")).to_contain_text("Saved")
+    # The first person's form is stale: their save shows the conflict instead of overwriting progress.
+    first.fill("#name", SUCCESSOR + " (workshop)")
+    first.click("button.primary")
+    alert = first.locator("section.alert.warn")
+    expect(alert).to_contain_text("Someone else changed this plan")
+    expect(alert.locator("tr", has_text="Progress")).to_contain_text("40")
+    accessible(first)
+    # Re-applying puts the rename on top of the other change: both survive.
+    first.click("button.primary")
+    expect(first.locator("#notice")).to_contain_text("Saved")
+    renamed = row(first, SUCCESSOR + " (workshop)")
+    expect(renamed.locator("td").nth(5)).to_have_text("40 %")
+    first.context.close()
+    second.context.close()
+
+
+def test_the_workload_heatmap_shows_the_over_allocated_person_red(browser):
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Workload")
+    expect(page.locator("h1")).to_have_text("Workload")
+    ben = page.locator("table.heatmap tbody tr", has=page.locator("th", has_text="Ben Okafor"))
+    over = ben.locator("td.cell.over")
+    expect(over.first).to_be_visible()
+    assert over.first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(251, 217, 213)"
+    expect(over.first).to_contain_text("over")  # said in words too, not by colour alone
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/workload.png", full_page=True)
+    page.context.close()
+
+
+def test_a_phone_sees_today_and_the_plan_in_one_column(browser):
+    page = new_page(browser, width=390, height=844)
+    sign_in(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"Today scrolls sideways on a phone ({width} px)"
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/today-phone.png", full_page=True)
+    page.context.close()
+
+
+def test_sign_out_ends_the_session(browser):
+    page = new_page(browser)
+    sign_in(page)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "trellis_session")
+    page.click("button:has-text('Sign out')")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    page.goto(BASE + "/today")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    # The old cookie is dead on the server too, not just forgotten by this browser.
+    replay = page.request.get(BASE + "/v1/me", headers={"Cookie": f"trellis_session={cookie['value']}"})
+    assert replay.status == 401
+    page.context.close()
+
+
+def test_pages_of_others_and_unknown_pages_are_404_pages(browser):
+    page = new_page(browser)
+    sign_in(page)
+    response = page.goto(BASE + "/plans/00000000-0000-4000-8000-000000000999")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
+    accessible(page)
+    page.context.close()
