@@ -178,3 +178,35 @@ def test_pages_of_others_and_unknown_pages_are_404_pages(browser):
     expect(page.locator("h1")).to_have_text("Not found")
     accessible(page)
     page.context.close()
+
+
+def test_dragging_a_bar_gives_the_task_a_start_constraint_on_the_dropped_day(browser):
+    page = new_page(browser)
+    sign_in(page)
+    open_plan(page)
+    page.click("nav[aria-label=Zoom] >> text=Day")
+    chart = page.locator("svg.gantt-chart")
+    day_width = float(chart.get_attribute("data-day-width"))
+    task = row(page, "Map suppliers and partners")
+    task_id = task.get_attribute("data-task")
+    bar = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
+    start = bar.get_attribute("data-start")
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    # Seven days later, dropped with the mouse, as a person drags it.
+    scale = box["width"] / float(bar.get_attribute("width"))
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 8):
+        page.mouse.move(x + step * day_width * scale, y)
+    page.mouse.up()
+    expect(page.locator("#notice")).to_contain_text("now starts no earlier than")
+    moved = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
+    assert moved.get_attribute("data-start") > start, "the bar starts later"
+    # The edit form shows the constraint the drag set: start no earlier than the day it was dropped on.
+    row(page, "Map suppliers and partners").locator("a.button").click()
+    expect(page.locator("#constraintKind")).to_have_value("startNoEarlierThan")
+    from datetime import date, timedelta
+    assert page.input_value("#constraintDate") == (date.fromisoformat(start) + timedelta(days=7)).isoformat()
+    page.context.close()

@@ -14,7 +14,8 @@ public struct SVGGanttExporter: TimelineRenderer {
     public var width: Double
     /// Inside a web page (the web app's plan page): no XML declaration and no `<style>` (the page's stylesheet styles
     /// the same classes, so no inline style is needed under its Content-Security-Policy), and each bar names its task
-    /// (`data-task`).
+    /// (`data-task`, with its start day, `data-start`), and the chart says where its day axis starts and how wide a day is
+    /// (`data-x0`, `data-day-width`), so the page can drag bars.
     public var embedded = false
     /// Pixels per calendar day (the page's zoom); nil fits the plan into `width`.
     public var dayWidth: Double?
@@ -70,7 +71,7 @@ public struct SVGGanttExporter: TimelineRenderer {
         let totalHeight = (chartTop + chartHeight + footerHeight + margin).rounded(.up)
 
         if !embedded { w.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") }
-        w.append("<svg xmlns=\"http://www.w3.org/2000/svg\"\(embedded ? " class=\"gantt-chart\" role=\"img\"" : "") width=\"\(n(totalWidth))\" height=\"\(n(totalHeight))\" viewBox=\"0 0 \(n(totalWidth)) \(n(totalHeight))\" font-family=\"'DejaVu Sans', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n")
+        w.append("<svg xmlns=\"http://www.w3.org/2000/svg\"\(embedded ? " class=\"gantt-chart\" role=\"img\" data-x0=\"\(n(axis.x0))\" data-day-width=\"\(n(axis.dayWidth))\"" : "") width=\"\(n(totalWidth))\" height=\"\(n(totalHeight))\" viewBox=\"0 0 \(n(totalWidth)) \(n(totalHeight))\" font-family=\"'DejaVu Sans', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"12\">\n")
         w.append("<title>")
         ExportText.appendXML("\(export.planName) — \(export.clientName)", to: &w)
         w.append("</title>\n")
@@ -255,7 +256,7 @@ public struct SVGGanttExporter: TimelineRenderer {
             return
         }
         let width = max(2, x2 - x1)
-        w.append("<rect class=\"bar\(critical)\"\(embedded ? " data-task=\"\(ctx.export.plan.tasks[i].id)\"" : "") x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width))\" height=\"\(n(barHeight))\" rx=\"2\"><title>\(tip)</title></rect>\n")
+        w.append("<rect class=\"bar\(critical)\"\(embedded ? " data-task=\"\(ctx.export.plan.tasks[i].id)\" data-start=\"\(LocalDate(dayNumber: floorDiv(clock.local(s.earlyStart), 86_400)))\"" : "") x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width))\" height=\"\(n(barHeight))\" rx=\"2\"><title>\(tip)</title></rect>\n")
         let percent = ctx.percent[i]
         if percent > 0 {
             w.append("<rect class=\"progress\(critical)\" x=\"\(n(x1))\" y=\"\(n(mid - barHeight / 2 - 1))\" width=\"\(n(width * Double(percent) / 100))\" height=\"\(n(barHeight))\" rx=\"2\"/>\n")

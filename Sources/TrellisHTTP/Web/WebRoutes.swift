@@ -30,6 +30,7 @@ struct WebRoutes: Sendable {
         router.get("/plans/{planId}", use: plan)
         router.get("/plans/{planId}/tasks/{taskId}", use: taskForm)
         router.post("/plans/{planId}/tasks/{taskId}", use: taskSubmit)
+        router.post("/plans/{planId}/move", use: moveTask)
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
