@@ -133,7 +133,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
         database: database, templates: dependencies.webTemplates, staticFiles: dependencies.staticFiles,
         operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan),
         signIn: SignIn(database: database, credentials: CredentialStore(logger: logger), hasher: dependencies.passwordHasher, limiters: limiters),
-        secureCookies: dependencies.security.secureCookies, now: dependencies.now
+        secureCookies: dependencies.security.secureCookies, publicBaseURL: dependencies.security.publicBaseURL, now: dependencies.now
     ).register(on: router)
     routeTable.fill(from: router.routes)
     return router

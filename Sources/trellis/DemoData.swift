@@ -90,13 +90,34 @@ enum DemoData {
             for client in [aurora, brightside] {
                 let plan = try await plans.createFromTemplate(
                     agency: agency, client: client.id, templateID: PlanStore.builtInTemplateID, startsOn: start, name: nil, on: connection)
-                _ = try await PlanOperations.scheduleNew(
+                let scheduled = try await PlanOperations.scheduleNew(
                     PlanID(plan), agency: agency, plans: plans, queue: JobQueue(client: database.client, logger: logger), on: connection)
+                try await recordProgress(scheduled, agency: agency, plans: plans, on: connection)
+                // A baseline as the plan was agreed, so the plan page draws its ghost bars.
+                _ = try await plans.saveBaseline(agency: agency, plan: plan, name: "Agreed plan", scheduled.timeline, on: connection)
             }
             _ = try await people.addTimeOff(id: UUID(), agency: agency, member: ben.id,
                 TimeOff(startsOn: start.adding(days: 35), endsOn: start.adding(days: 39), reason: "Holiday"),
                 on: connection)
         }
         return Result(agency: agency, created: true)
+    }
+
+    /// Work the demo team has done by now: tasks that should be finished are, and the ones under way are partly done,
+    /// so Today shows plans on track rather than everything late.
+    static func recordProgress(_ scheduled: ScheduledPlan, agency: AgencyID, plans: PlanStore, on connection: PostgresConnection) async throws {
+        var plan = scheduled.plan
+        let now = Date()
+        var delta = PlanDelta()
+        for task in scheduled.timeline.tasks where !task.isSummary {
+            guard let id = TaskID(engineID: task.id) else { continue }
+            let percent = task.earlyFinish <= now ? 100 : (task.earlyStart < now ? 40 : 0)
+            guard percent > 0 else { continue }
+            var patch = TaskPatch()
+            patch.percentComplete = percent
+            let one = try plan.apply(.updateTask(id, patch))
+            for changed in one.writtenTasks { delta.touch(changed) }
+        }
+        _ = try await plans.write(delta, of: plan, agency: agency, notices: [], assignees: [], bumpVersion: false, on: connection)
     }
 }

@@ -106,6 +106,7 @@ struct Dev: AsyncParsableCommand {
           API        \(url)   (contract: \(url)/openapi.yaml)
           API token  \(token)
           try        curl -H 'Authorization: Bearer \(token)' \(url)/v1/clients
+          web app    \(url)/  (workspace \(DemoData.agencySlug), \(DemoData.ownerEmail), password \(DemoData.password))
           sign in    POST \(url)/v1/auth/login  {"agency":"\(DemoData.agencySlug)","email":"\(DemoData.ownerEmail)","password":"\(DemoData.password)"}
           database   psql 'postgres://postgres@127.0.0.1:\(pgPort)/trellis'
           data       \(clusterDirectory) (kept across runs; delete the folder to start over)

@@ -210,3 +210,70 @@ def test_dragging_a_bar_gives_the_task_a_start_constraint_on_the_dropped_day(bro
     from datetime import date, timedelta
     assert page.input_value("#constraintDate") == (date.fromisoformat(start) + timedelta(days=7)).isoformat()
     page.context.close()
+
+
+CLIENT_TASK = "Strategy approved by the client"
+
+
+def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_done(browser):
+    agency = new_page(browser)
+    sign_in(agency)
+    agency.click("nav >> text=Clients")
+    other_client = agency.locator("table.grid a:has-text('Café Aurora')").get_attribute("href")
+    open_plan(agency)
+    # Mark a task as waiting on the client, assigned to the person signed in (whose inbox we can read).
+    row(agency, CLIENT_TASK).locator("a.button").click()
+    agency.check("#clientAction")
+    agency.select_option("#assignee", label="Olivia Northwind")
+    agency.click("button.primary")
+    expect(agency.locator("#notice")).to_contain_text("Saved")
+
+    # A portal link for the client's contact, shown once.
+    agency.click(f"a:has-text('{CLIENT}') >> nth=0")
+    agency.locator("li", has_text="Sam Carter").locator("button:has-text('Create portal link')").click()
+    expect(agency.locator("h1")).to_contain_text("Portal link for Sam Carter")
+    accessible(agency)
+    link = agency.input_value("#portal-url")
+    assert "/portal/join/trp_" in link
+
+    # The contact, in a browser of their own, with no password.
+    client = new_page(browser, width=390, height=844)
+    client.goto(link.replace("http://127.0.0.1:8080", BASE) if not link.startswith(BASE) else link)
+    client.click("button:has-text('Open the portal')")
+    expect(client).to_have_url(re.compile(r"/portal$"))
+    expect(client.locator("h1")).to_have_text(CLIENT)
+    assert "Café Aurora" not in client.content(), "the portal shows only their brand"
+    accessible(client)
+    waiting = client.locator("ul.waiting li", has_text=CLIENT_TASK)
+    expect(waiting).to_be_visible()
+    client.screenshot(path=f"{SHOTS}/portal-phone.png", full_page=True)
+    # Another client's page is not found, and nothing of the agency's is writable for them.
+    assert client.goto(BASE + other_client).status == 404
+    client.goto(BASE + "/portal")
+    waiting = client.locator("ul.waiting li", has_text=CLIENT_TASK)
+    waiting.locator("textarea").fill("Approved — go ahead with the channel plan.")
+    waiting.locator("button").click()
+    expect(client.locator("#notice")).to_contain_text("marked done")
+    expect(client.locator("ul.waiting li", has_text=CLIENT_TASK)).to_have_count(0)
+    client.context.close()
+
+    # The assignee hears of it in the inbox.
+    inbox = agency.request.get(BASE + "/v1/notifications")
+    assert inbox.ok, inbox.text()
+    items = inbox.json()["items"]
+    done = [n for n in items if n["kind"] == "client_done"]
+    assert done and CLIENT_TASK in done[0]["title"] and "Approved" in done[0]["body"], items
+    agency.goto(BASE + "/today")
+    expect(agency.locator("a:has-text('unread in your inbox')")).not_to_contain_text("0 unread")
+
+    # Withdrawn, the link no longer opens anything.
+    agency.click("nav >> text=Clients")
+    agency.click(f"table.grid a:has-text('{CLIENT}')")
+    agency.locator("section[aria-labelledby=portal-links] button:has-text('Withdraw')").first.click()
+    expect(agency.locator("section[aria-labelledby=portal-links] .badge").first).to_have_text("revoked")
+    stranger = new_page(browser)
+    stranger.goto(link.replace("http://127.0.0.1:8080", BASE) if not link.startswith(BASE) else link)
+    stranger.click("button:has-text('Open the portal')")
+    expect(stranger.locator(".alert.bad")).to_contain_text("expired or was withdrawn")
+    stranger.context.close()
+    agency.context.close()

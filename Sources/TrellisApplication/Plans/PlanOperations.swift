@@ -175,7 +175,7 @@ public struct PlanOperations: Sendable {
     /// published dates, write the change with the notices of what moved, and tell the webhooks.
     static func scheduleAndWrite(
         _ loaded: inout LoadedPlan, delta: inout PlanDelta, because cause: String, bumpVersion: Bool, agency: AgencyID,
-        plans: PlanStore, queue: JobQueue, on connection: PostgresConnection
+        plans: PlanStore, queue: JobQueue, extraNotices: [PlanNotice] = [], on connection: PostgresConnection
     ) async throws -> ScheduledPlan {
         let timeline = try loaded.plan.schedule()
         let moves = loaded.plan.publish(timeline, into: &delta)
@@ -183,7 +183,7 @@ public struct PlanOperations: Sendable {
         if bumpVersion || delta != PlanDelta() {
             let unnamed = Set(loaded.plan.tasks.compactMap(\.assigneeID)).subtracting(names.keys)
             let (written, newNames) = try await plans.write(
-                delta, of: loaded.plan, agency: agency, notices: PlanMoves.notices(moves, planName: loaded.plan.name, because: cause),
+                delta, of: loaded.plan, agency: agency, notices: extraNotices + PlanMoves.notices(moves, planName: loaded.plan.name, because: cause),
                 assignees: unnamed, bumpVersion: bumpVersion, on: connection)
             record = written
             names.merge(newNames) { a, _ in a }
@@ -196,9 +196,47 @@ public struct PlanOperations: Sendable {
         return ScheduledPlan(plan: loaded.plan, record: record, client: loaded.client, timeline: timeline, memberNames: names, moved: moves)
     }
 
+    /// The client marks a task waiting on them done, with a comment: it is then 100 % done, its assignee hears of it in
+    /// the inbox and the agency's webhooks get `task.client_done`. A client viewer may do this (and nothing else) for
+    /// their own client; agency members who write plans may do it for them.
+    public func completeClientTask(_ id: PlanID, task: TaskID, comment: String, at: Date, as principal: Principal) async throws -> ScheduledPlan {
+        guard principal.role == .clientViewer || TenantPolicy.allows(principal.role, .writePlans) else { throw AccessDenied(action: .writePlans) }
+        let (plans, queue, logger) = (self.plans, self.queue, database.logger)
+        return try await database.withTenant(principal.agencyID) { connection in
+            var loaded = try await plans.load(id, agency: principal.agencyID, lock: true, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            var delta = try loaded.plan.apply(.completeClientTask(task, comment: comment, at: at))
+            guard let done = loaded.plan.task(task) else { throw PlanChangeError.unknownTask }
+            let said = done.clientDone?.comment ?? ""
+            let notices = done.assigneeID.map {
+                [PlanNotice(member: $0, kind: "client_done", title: "\(loaded.client.name) marked “\(done.name)” done",
+                            body: said.isEmpty ? "No comment." : "“\(said)”")]
+            } ?? []
+            let scheduled = try await Self.scheduleAndWrite(
+                &loaded, delta: &delta, because: "\(loaded.client.name) marked “\(done.name)” done", bumpVersion: true,
+                agency: principal.agencyID, plans: plans, queue: queue, extraNotices: notices, on: connection)
+            try await WebhookEvents.publish(
+                .taskClientDone,
+                data: ClientDonePayload(planId: id.description, taskId: task.description, name: done.name,
+                                        clientId: loaded.client.id.description, comment: said, doneAt: at),
+                agency: principal.agencyID, queue: queue, logger: logger, on: connection)
+            return scheduled
+        }
+    }
+
     static func checkVisible(_ client: ClientID, to principal: Principal) throws {
         guard TenantPolicy.canSee(client: client, as: principal) else { throw StoreError.notFound("plan") }
     }
+}
+
+/// What a `task.client_done` webhook carries.
+public struct ClientDonePayload: Codable, Sendable, Hashable {
+    public var planId: String
+    public var taskId: String
+    public var name: String
+    public var clientId: String
+    public var comment: String
+    public var doneAt: Date
 }
 
 /// A timeline asked against a baseline the plan does not have.

@@ -122,6 +122,8 @@ public enum WebhookEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case taskOverdue = "task.overdue"
     case digestWeekly = "digest.weekly"
     case planRescheduled = "plan.rescheduled"
+    /// The client marked a task waiting on them done (the portal).
+    case taskClientDone = "task.client_done"
     case ping
 }
 

@@ -31,12 +31,19 @@ public struct PlannedTask: Sendable, Hashable {
     public var actualStart: Date?
     public var actualFinish: Date?
     public var published: PublishedDates
+    /// Waiting on the client (an approval, a document to send): the portal lists it for them to mark done.
+    public var clientAction: Bool
+    /// When the client marked it done, and what they said.
+    public var clientDone: ClientDone?
 
     public init(
         id: TaskID, position: Int, parentID: TaskID? = nil, name: String, durationMinutes: Int, roleKey: String? = nil,
         assigneeID: MemberID? = nil, checklist: [String] = [], constraint: TaskConstraint? = nil, percentComplete: Int = 0,
-        actualStart: Date? = nil, actualFinish: Date? = nil, published: PublishedDates = PublishedDates()
+        actualStart: Date? = nil, actualFinish: Date? = nil, published: PublishedDates = PublishedDates(), clientAction: Bool = false,
+        clientDone: ClientDone? = nil
     ) {
+        self.clientAction = clientAction
+        self.clientDone = clientDone
         self.id = id
         self.position = position
         self.parentID = parentID
@@ -50,6 +57,17 @@ public struct PlannedTask: Sendable, Hashable {
         self.actualStart = actualStart
         self.actualFinish = actualFinish
         self.published = published
+    }
+}
+
+/// A client's answer to a task waiting on them.
+public struct ClientDone: Sendable, Hashable {
+    public var at: Date
+    public var comment: String
+
+    public init(at: Date, comment: String) {
+        self.at = at
+        self.comment = comment
     }
 }
 

@@ -50,6 +50,8 @@ public struct TaskPatch: Sendable, Hashable {
     public var percentComplete: Int?
     public var actualStart: Patch<Date?> = .unchanged
     public var actualFinish: Patch<Date?> = .unchanged
+    /// Marks the task as waiting on the client (or no longer).
+    public var clientAction: Bool?
 
     public init() {}
 }
@@ -81,6 +83,8 @@ public enum PlanChange: Sendable, Hashable {
     case removeTask(TaskID)
     case addLink(NewLink)
     case removeLink(predecessor: TaskID, successor: TaskID)
+    /// The client marks a task waiting on them done, with a comment, at `at` (the caller's clock): it is then 100 % done.
+    case completeClientTask(TaskID, comment: String, at: Date)
 }
 
 /// Why a change cannot be applied, beyond invalid fields.
@@ -95,6 +99,8 @@ public enum PlanChangeError: Error, Sendable, Hashable {
     case unknownReference(field: String)
     /// The two tasks are already linked.
     case duplicateLink
+    /// The task is not waiting on the client, or the client already marked it done.
+    case notWaitingOnClient
 }
 
 /// What one change touched, so the store writes only that.
@@ -113,7 +119,7 @@ public struct PlanDelta: Sendable, Hashable {
     mutating func insert(_ task: TaskID) { insertedTasks.insert(task) }
 
     /// Marks a task changed (a new task stays new).
-    mutating func touch(_ task: TaskID) {
+    public mutating func touch(_ task: TaskID) {
         if !insertedTasks.contains(task) { updatedTasks.insert(task) }
     }
 
@@ -184,6 +190,14 @@ extension OnboardingPlan {
             let link = PlanLink(predecessor: new.predecessor, successor: new.successor, kind: new.kind, lagMinutes: lag)
             links.append(link)
             delta.insertedLinks.append(link)
+        case .completeClientTask(let id, let comment, let at):
+            guard let index = tasks.firstIndex(where: { $0.id == id }) else { throw .unknownTask }
+            guard tasks[index].clientAction, tasks[index].clientDone == nil else { throw .notWaitingOnClient }
+            let text = comment.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.unicodeScalars.count > 2000 { throw .invalid([FieldError("comment", "must be at most 2000 characters")]) }
+            tasks[index].clientDone = ClientDone(at: at, comment: text)
+            tasks[index].percentComplete = 100
+            delta.touch(id)
         case .removeLink(let predecessor, let successor):
             guard let link = links.first(where: { $0.predecessor == predecessor && $0.successor == successor }) else { throw .unknownLink }
             links.removeAll { $0 == link }
@@ -235,6 +249,10 @@ extension OnboardingPlan {
         }
         task.actualStart = patch.actualStart.applied(to: task.actualStart)
         task.actualFinish = patch.actualFinish.applied(to: task.actualFinish)
+        if let clientAction = patch.clientAction {
+            task.clientAction = clientAction
+            if !clientAction { task.clientDone = nil }
+        }
         if let s = task.actualStart, let f = task.actualFinish, f < s { errors.add("actualFinish", "must not be before actualStart") }
         if task.actualFinish != nil && task.actualStart == nil { errors.add("actualStart", "is required once the task has finished") }
         if !errors.errors.isEmpty { throw .invalid(errors.errors) }

@@ -46,6 +46,9 @@ struct TaskBody: Encodable, Sendable {
     var actualFinish: Date?
     /// The iCalendar SEQUENCE of the task's event in the feeds.
     var icalSequence: Int
+    var clientAction: Bool
+    var clientDoneAt: Date?
+    var clientComment: String?
 
     init(_ task: PlannedTask) {
         id = task.id
@@ -61,6 +64,9 @@ struct TaskBody: Encodable, Sendable {
         actualStart = task.actualStart
         actualFinish = task.actualFinish
         icalSequence = task.published.sequence
+        clientAction = task.clientAction
+        clientDoneAt = task.clientDone?.at
+        clientComment = task.clientDone?.comment
     }
 
     // Absent optionals are written as null, as the contract lists them.
@@ -79,10 +85,14 @@ struct TaskBody: Encodable, Sendable {
         try c.encode(actualStart, forKey: .actualStart)
         try c.encode(actualFinish, forKey: .actualFinish)
         try c.encode(icalSequence, forKey: .icalSequence)
+        try c.encode(clientAction, forKey: .clientAction)
+        try c.encode(clientDoneAt, forKey: .clientDoneAt)
+        try c.encode(clientComment, forKey: .clientComment)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, position, parentId, name, durationMinutes, roleKey, assigneeId, checklist, constraint, percentComplete, actualStart, actualFinish, icalSequence
+        case clientAction, clientDoneAt, clientComment
     }
 }
 
@@ -132,7 +142,7 @@ struct PlanReply: ResponseGenerator {
 enum PlanRequests {
     static let taskFields: Set<String> = [
         "name", "parentId", "position", "durationMinutes", "durationHours", "durationDays", "roleKey", "assigneeId", "checklist",
-        "constraint", "percentComplete", "actualStart", "actualFinish",
+        "constraint", "percentComplete", "actualStart", "actualFinish", "clientAction",
     ]
 
     /// A task's fields as a patch: types and lengths are checked here, the plan's rules in the domain.
@@ -168,6 +178,7 @@ enum PlanRequests {
         patch.percentComplete = reader.int("percentComplete")
         if reader.has("actualStart") { patch.actualStart = .set(reader.instant("actualStart")) }
         if reader.has("actualFinish") { patch.actualFinish = .set(reader.instant("actualFinish")) }
+        patch.clientAction = reader.bool("clientAction")
         try reader.check()
         return patch
     }

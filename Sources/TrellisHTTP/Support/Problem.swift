@@ -179,6 +179,8 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
                 return Problem(.notFound, detail: "\(field): does not exist", errors: [FieldError(field, "does not exist")])
             case .duplicateLink:
                 return Problem(.conflict, detail: "successorId is already taken", errors: [FieldError("successorId", "is already taken")])
+            case .notWaitingOnClient:
+                return Problem(.conflict, detail: "this task is not waiting on the client, or the client already marked it done")
             }
         case let denied as AccessDenied:
             return Problem(.forbidden, detail: "your role may not \(denied.action)")

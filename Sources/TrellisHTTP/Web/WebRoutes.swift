@@ -14,6 +14,8 @@ struct WebRoutes: Sendable {
     let operations: PlanOperations
     let signIn: SignIn
     let secureCookies: Bool
+    /// Where people reach the server: the start of the links it writes (portal links).
+    var publicBaseURL = "http://127.0.0.1:8080"
     /// The web app's clock (for "today", plan health); tests inject one.
     var now: @Sendable () -> Date = { Date() }
 
@@ -27,6 +29,12 @@ struct WebRoutes: Sendable {
         router.get("/clients", use: clients)
         router.get("/clients/{clientId}", use: client)
         router.get("/workload", use: workload)
+        router.get("/portal", use: portal)
+        router.post("/portal/plans/{planId}/tasks/{taskId}/done", use: portalTaskDone)
+        router.get("/portal/join/{secret}", use: joinPage)
+        router.post("/portal/join", use: joinSubmit)
+        router.post("/clients/{clientId}/portal-links", use: createPortalLink)
+        router.post("/clients/{clientId}/portal-links/{linkId}/revoke", use: revokePortalLink)
         router.get("/plans/{planId}", use: plan)
         router.get("/plans/{planId}/tasks/{taskId}", use: taskForm)
         router.post("/plans/{planId}/tasks/{taskId}", use: taskSubmit)
@@ -34,7 +42,8 @@ struct WebRoutes: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        HTMLPage.redirect(context.principal == nil ? "/signin" : "/today")
+        guard let principal = context.principal else { return HTMLPage.redirect("/signin") }
+        return HTMLPage.redirect(principal.role == .clientViewer ? "/portal" : "/today")
     }
 
     @Sendable func staticFile(_ request: Request, context: AppRequestContext) async throws -> Response {

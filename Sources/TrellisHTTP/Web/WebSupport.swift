@@ -155,7 +155,7 @@ struct Shell: Sendable {
         self.roleLabel = principal.role.label
         self.csrf = identity.csrf
         self.timeZoneNote = timeZoneNote
-        var items: [(String, String)] = [("Today", "/today"), ("Clients", "/clients")]
+        var items: [(String, String)] = principal.role == .clientViewer ? [("Portal", "/portal")] : [("Today", "/today"), ("Clients", "/clients")]
         if TenantPolicy.allows(principal.role, .readWorkload) { items.append(("Workload", "/workload")) }
         nav = items.map { NavItem(label: $0.0, href: $0.1, current: $0.0 == section) }
     }

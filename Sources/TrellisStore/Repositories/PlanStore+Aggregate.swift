@@ -24,11 +24,14 @@ public struct PlanClient: Sendable, Hashable {
 /// An inbox notice written with the change that caused it.
 public struct PlanNotice: Sendable, Hashable, Encodable {
     public var memberId: UUID
+    /// `task_moved`, `client_done`.
+    public var kind: String
     public var title: String
     public var body: String
 
-    public init(member: MemberID, title: String, body: String) {
+    public init(member: MemberID, kind: String = "task_moved", title: String, body: String) {
         self.memberId = member.rawValue
+        self.kind = kind
         self.title = title
         self.body = body
     }
@@ -46,7 +49,8 @@ extension PlanStore {
                         'roleKey', t.role_key, 'assigneeId', t.assignee_id, 'checklist', t.checklist, 'constraintKind', t.constraint_kind,
                         'constraintAt', extract(epoch FROM t.constraint_at), 'percentComplete', t.percent_complete,
                         'actualStart', extract(epoch FROM t.actual_start), 'actualFinish', extract(epoch FROM t.actual_finish),
-                        'icalSequence', t.ical_sequence, 'icalStart', extract(epoch FROM t.ical_start), 'icalFinish', extract(epoch FROM t.ical_finish))
+                        'icalSequence', t.ical_sequence, 'icalStart', extract(epoch FROM t.ical_start), 'icalFinish', extract(epoch FROM t.ical_finish),
+                        'clientAction', t.client_action, 'clientDoneAt', extract(epoch FROM t.client_done_at), 'clientComment', t.client_comment)
                         ORDER BY t.position, t.id), '[]')
                     FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id)::text,
                    (SELECT coalesce(json_agg(json_build_object(
@@ -115,30 +119,34 @@ extension PlanStore {
                 ), written_tasks AS (
                     INSERT INTO plan_tasks (agency_id, plan_id, id, position, parent_id, name, duration_minutes, role_key, assignee_id, checklist,
                                             constraint_kind, constraint_at, percent_complete, actual_start, actual_finish,
-                                            ical_sequence, ical_start, ical_finish)
+                                            ical_sequence, ical_start, ical_finish, client_action, client_done_at, client_comment)
                     SELECT \(a), \(p), x.id, x.position, x."parentId", x.name, x."durationMinutes", x."roleKey", x."assigneeId", x.checklist,
                            x."constraintKind"::constraint_kind, to_timestamp(x."constraintAt"), x."percentComplete",
                            to_timestamp(x."actualStart"), to_timestamp(x."actualFinish"),
-                           x."icalSequence", to_timestamp(x."icalStart"), to_timestamp(x."icalFinish")
+                           x."icalSequence", to_timestamp(x."icalStart"), to_timestamp(x."icalFinish"),
+                           x."clientAction", to_timestamp(x."clientDoneAt"), x."clientComment"
                     FROM jsonb_to_recordset(\(taskText)::jsonb) AS x(
                         id uuid, position int, "parentId" uuid, name text, "durationMinutes" int, "roleKey" text, "assigneeId" uuid,
                         checklist jsonb, "constraintKind" text, "constraintAt" float8, "percentComplete" int, "actualStart" float8,
-                        "actualFinish" float8, "icalSequence" int, "icalStart" float8, "icalFinish" float8)
+                        "actualFinish" float8, "icalSequence" int, "icalStart" float8, "icalFinish" float8, "clientAction" bool,
+                        "clientDoneAt" float8, "clientComment" text)
                     ON CONFLICT (agency_id, plan_id, id) DO UPDATE SET
                         position = excluded.position, parent_id = excluded.parent_id, name = excluded.name,
                         duration_minutes = excluded.duration_minutes, role_key = excluded.role_key, assignee_id = excluded.assignee_id,
                         checklist = excluded.checklist, constraint_kind = excluded.constraint_kind, constraint_at = excluded.constraint_at,
                         percent_complete = excluded.percent_complete, actual_start = excluded.actual_start,
                         actual_finish = excluded.actual_finish, ical_sequence = excluded.ical_sequence,
-                        ical_start = excluded.ical_start, ical_finish = excluded.ical_finish
+                        ical_start = excluded.ical_start, ical_finish = excluded.ical_finish,
+                        client_action = excluded.client_action, client_done_at = excluded.client_done_at,
+                        client_comment = excluded.client_comment
                 ), added_links AS (
                     INSERT INTO plan_dependencies (agency_id, plan_id, predecessor_id, successor_id, kind, lag_minutes)
                     SELECT \(a), \(p), x."predecessorId", x."successorId", x.kind::dependency_kind, x."lagMinutes"
                     FROM jsonb_to_recordset(\(addedText)::jsonb) AS x("predecessorId" uuid, "successorId" uuid, kind text, "lagMinutes" int)
                 ), notices AS (
                     INSERT INTO notifications (agency_id, id, member_id, kind, title, body, client_id, plan_id)
-                    SELECT \(a), gen_random_uuid(), x."memberId", 'task_moved', x.title, x.body, \(plan.clientID.rawValue), \(p)
-                    FROM jsonb_to_recordset(\(noticeText)::jsonb) AS x("memberId" uuid, title text, body text)
+                    SELECT \(a), gen_random_uuid(), x."memberId", x.kind, x.title, x.body, \(plan.clientID.rawValue), \(p)
+                    FROM jsonb_to_recordset(\(noticeText)::jsonb) AS x("memberId" uuid, kind text, title text, body text)
                 )
                 UPDATE plans SET version = version + \(bumpVersion ? 1 : 0), updated_at = CASE WHEN \(bumpVersion) THEN now() ELSE updated_at END,
                     name = coalesce(\(name), name), starts_at = coalesce(\(startsAt), starts_at),
@@ -179,8 +187,14 @@ struct StoredTask: Codable {
     var icalSequence: Int
     var icalStart: Double?
     var icalFinish: Double?
+    var clientAction: Bool
+    var clientDoneAt: Double?
+    var clientComment: String?
 
     init(_ task: PlannedTask) {
+        clientAction = task.clientAction
+        clientDoneAt = task.clientDone?.at.timeIntervalSince1970
+        clientComment = task.clientDone?.comment
         id = task.id.rawValue
         position = task.position
         parentId = task.parentID?.rawValue
@@ -212,7 +226,9 @@ struct StoredTask: Codable {
             percentComplete: percentComplete, actualStart: actualStart.map(Date.init(timeIntervalSince1970:)),
             actualFinish: actualFinish.map(Date.init(timeIntervalSince1970:)),
             published: PublishedDates(sequence: icalSequence, start: icalStart.map(Date.init(timeIntervalSince1970:)),
-                                      finish: icalFinish.map(Date.init(timeIntervalSince1970:))))
+                                      finish: icalFinish.map(Date.init(timeIntervalSince1970:))),
+            clientAction: clientAction,
+            clientDone: clientDoneAt.map { ClientDone(at: Date(timeIntervalSince1970: $0), comment: clientComment ?? "") })
     }
 }
 

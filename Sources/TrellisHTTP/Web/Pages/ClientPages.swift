@@ -60,7 +60,8 @@ extension WebRoutes {
     struct ClientView: Sendable {
         struct Channel: Sendable { var network: String; var handle: String; var audience: String }
         struct Goal: Sendable { var name: String; var metric: String; var target: String; var due: String }
-        struct Contact: Sendable { var name: String; var title: String; var email: String }
+        struct Contact: Sendable { var id: String; var name: String; var title: String; var email: String }
+        struct PortalLink: Sendable { var id: String; var contact: String; var created: String; var expires: String; var used: String; var status: String; var active: Bool; var revoke: String }
         struct Holder: Sendable { var person: String; var role: String; var allocation: String; var period: String; var soft: Bool }
         struct Plan: Sendable { var name: String; var href: String; var health: String; var healthLabel: String; var finish: String }
         struct Day: Sendable { var name: String; var hours: String }
@@ -77,6 +78,9 @@ extension WebRoutes {
         var plans: [Plan]
         var week: [Day]
         var holidays: [String]
+        var canShare: Bool
+        var portalLinks: [PortalLink]
+        var portalLinkAction: String
     }
 
     /// Where are we with this brand, who works on it, what did we promise.
@@ -104,6 +108,8 @@ extension WebRoutes {
                                          period: "\(WebFormat.shortDay(a.startsOn)) – \(WebFormat.day(a.endsOn))", soft: a.commitment == .soft))
                 }
             }
+            let canShare = TenantPolicy.allows(principal.role, .writeClients)
+            let links = canShare ? try await ShareLinkStore(logger: logger).list(client: id, on: connection) : []
             var planLines: [ClientView.Plan] = []
             for plan in try await plans.plans(client: id, on: connection) {
                 let loaded = try await plans.load(PlanID(plan.id), agency: principal.agencyID, lock: false, on: connection)
@@ -124,9 +130,19 @@ extension WebRoutes {
                 channels: record.channels.map { .init(network: $0.network, handle: $0.handle, audience: $0.audienceSize.map { $0.formatted() } ?? "—") },
                 goals: record.goals.map { .init(name: $0.name, metric: $0.metric, target: $0.target.map { $0.formatted() } ?? "—",
                                                 due: $0.dueOn.map(WebFormat.day) ?? "—") },
-                contacts: contacts.map { .init(name: $0.name, title: $0.title ?? "", email: $0.email ?? "") },
+                contacts: contacts.map { .init(id: $0.id.uuidString.lowercased(), name: $0.name, title: $0.title ?? "", email: $0.email ?? "") },
                 holders: holders, plans: planLines, week: week,
-                holidays: calendar.holidays.sorted().map(WebFormat.day))
+                holidays: calendar.holidays.sorted().map(WebFormat.day),
+                canShare: canShare,
+                portalLinks: links.map { link in
+                    let active = link.revokedAt == nil && link.expiresAt > now
+                    return .init(id: link.id.uuidString.lowercased(), contact: link.contactName, created: WebFormat.day(WebFormat.utcDate(link.createdAt)),
+                                 expires: WebFormat.day(WebFormat.utcDate(link.expiresAt)),
+                                 used: link.lastUsedAt.map { WebFormat.day(WebFormat.utcDate($0)) } ?? "never",
+                                 status: link.revokedAt != nil ? "revoked" : (active ? "active" : "expired"), active: active,
+                                 revoke: "/clients/\(ClientID(id))/portal-links/\(link.id.uuidString.lowercased())/revoke")
+                },
+                portalLinkAction: "/clients/\(ClientID(id))/portal-links")
         }
         return try HTMLPage(html: templates.render("client", view)).response(from: request, context: context)
     }

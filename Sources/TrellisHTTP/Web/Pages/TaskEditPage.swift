@@ -20,6 +20,7 @@ extension WebRoutes {
         var constraintKinds: [Option]
         var constraintDate: String
         var assignees: [Option]
+        var clientAction: Bool
         /// What the form showed when it was opened, sent back so a conflict can say what changed meanwhile.
         var was: [Option]
         var errors: [String: String] = [:]
@@ -38,10 +39,13 @@ extension WebRoutes {
         var constraintKind: String
         var constraintDate: String
         var assignee: String
+        /// "on" when the task waits on the client.
+        var clientAction: String
 
         static let labels = ["name": "Name", "durationHours": "Duration (working hours)", "percent": "Progress (%)",
-                             "constraintKind": "Date constraint", "constraintDate": "Constraint date", "assignee": "Assignee"]
-        static let keys = ["name", "durationHours", "percent", "constraintKind", "constraintDate", "assignee"]
+                             "constraintKind": "Date constraint", "constraintDate": "Constraint date", "assignee": "Assignee",
+                             "clientAction": "Waiting on the client"]
+        static let keys = ["name", "durationHours", "percent", "constraintKind", "constraintDate", "assignee", "clientAction"]
 
         init(_ task: PlannedTask, calendar: WorkCalendar) {
             name = task.name
@@ -51,6 +55,7 @@ extension WebRoutes {
             constraintKind = task.constraint?.kind.rawValue ?? ""
             constraintDate = task.constraint.map { calendar.localDate(of: $0.date).description } ?? ""
             assignee = task.assigneeID?.description ?? ""
+            clientAction = task.clientAction ? "on" : ""
         }
 
         init(form: WebForm, prefix: String = "") {
@@ -60,6 +65,7 @@ extension WebRoutes {
             constraintKind = form.values[prefix + "constraintKind"] ?? ""
             constraintDate = form.values[prefix + "constraintDate"] ?? ""
             assignee = form.values[prefix + "assignee"] ?? ""
+            clientAction = form.values[prefix + "clientAction"] == "on" ? "on" : ""
         }
 
         /// These fields with every field the person changed (from `opened` to `submitted`) taken from `submitted`: what
@@ -72,6 +78,7 @@ extension WebRoutes {
             if submitted.constraintKind != opened.constraintKind { merged.constraintKind = submitted.constraintKind }
             if submitted.constraintDate != opened.constraintDate { merged.constraintDate = submitted.constraintDate }
             if submitted.assignee != opened.assignee { merged.assignee = submitted.assignee }
+            if submitted.clientAction != opened.clientAction { merged.clientAction = submitted.clientAction }
             return merged
         }
 
@@ -82,6 +89,7 @@ extension WebRoutes {
             case "percent": percent
             case "constraintKind": constraintKind
             case "constraintDate": constraintDate
+            case "clientAction": clientAction
             default: assignee
             }
         }
@@ -106,6 +114,7 @@ extension WebRoutes {
                 + members.filter { $0.role != .clientViewer }.map {
                     .init(value: MemberID($0.id).description, label: $0.displayName, selected: MemberID($0.id).description == fields.assignee)
                 },
+            clientAction: fields.clientAction == "on",
             was: TaskFields.keys.map { .init(value: "was_" + $0, label: opened[$0], selected: false) },
             timeZone: scheduled.plan.calendar.timeZoneID)
     }
@@ -170,6 +179,7 @@ extension WebRoutes {
             else if let uuid = UUID(uuidString: submitted.assignee) { patch.assigneeID = .set(MemberID(uuid)) }
             else { view.errors["assigneeId"] = "Choose a person" }
         }
+        if submitted.clientAction != opened.clientAction { patch.clientAction = submitted.clientAction == "on" }
         guard view.errors.isEmpty else {
             return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
         }
@@ -217,6 +227,7 @@ extension WebRoutes {
         if value.isEmpty { return "—" }
         if key == "assignee" { return members.first { MemberID($0.id).description == value }?.displayName ?? value }
         if key == "constraintKind" { return constraintLabels.first { $0.0 == value }?.1 ?? value }
+        if key == "clientAction" { return value == "on" ? "yes" : "—" }
         return value
     }
 }

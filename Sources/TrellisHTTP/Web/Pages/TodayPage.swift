@@ -51,6 +51,7 @@ extension WebRoutes {
     /// next, what failed, the inbox.
     @Sendable func today(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        if principal.role == .clientViewer { return HTMLPage.redirect("/portal") }
         let now = self.now()
         let thisWeek = ISOWeek(containing: WebFormat.utcDate(now))
         let (monday, sunday) = (thisWeek.monday, thisWeek.monday.adding(days: 6))
@@ -108,7 +109,9 @@ extension WebRoutes {
                     guard let worst = over.max(by: { ($0.hardHours - $0.availableHours) < ($1.hardHours - $1.availableHours) }) else { continue }
                     view.overAllocated.append(.init(
                         name: row.name, weeks: over.map { $0.week == thisWeek ? "this week" : "next week" }.joined(separator: " and "),
-                        worst: "\(WebFormat.hours(worst.hardHours)) booked of \(WebFormat.hours(worst.availableHours)) available"))
+                        worst: worst.availableHours > 0
+                            ? "\(WebFormat.hours(worst.hardHours)) booked of \(WebFormat.hours(worst.availableHours)) available"
+                            : "\(WebFormat.hours(worst.hardHours)) booked during time off"))
                 }
             }
             if view.showOperations {
