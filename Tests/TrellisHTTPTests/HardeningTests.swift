@@ -310,6 +310,11 @@ struct ContractRuleTests {
             #expect(cycle.status == 422, "\(cycle.text)")
             // A plan edit without If-Match is 428; a list cursor is digits; a bad one is 422.
             #expect(try await api.call(.post, "/v1/plans/\(plan)/archive", token: api.tokenA).status == 428)
+            // …even when its body is wrong too: the missing precondition is said first (schemathesis found the other order).
+            let twoUnits = #"{"durationMinutes":0,"durationHours":0}"#
+            #expect(try await api.call(.patch, "/v1/plans/\(plan)/tasks/\(first)", token: api.tokenA, json: twoUnits).status == 428)
+            #expect(try await api.call(.post, "/v1/plans/\(plan)/tasks", token: api.tokenA, json: twoUnits).status == 428)
+            #expect(try await api.call(.patch, "/v1/plans/\(plan)/tasks/\(first)", token: api.tokenA, json: twoUnits, headers: [.ifMatch: "*"]).status == 422)
             let page = try await api.call(.get, "/v1/roles?limit=2", token: api.tokenA)
             #expect(page.array.count == 2)
             let next = try #require(page.json["nextCursor"] as? String)

@@ -170,21 +170,22 @@ struct PlanRoutes {
     }
 
     @Sendable func updatePlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "startsOn"])
-        let name = reader.string("name", maxLength: 200)
-        let startsOn = reader.date("startsOn")
-        try reader.check()
-        return try await edit(request, context, .update(name: name, startsOn: startsOn))
+        try await edit(request, context) {
+            var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "startsOn"])
+            let name = reader.string("name", maxLength: 200)
+            let startsOn = reader.date("startsOn")
+            try reader.check()
+            return .update(name: name, startsOn: startsOn)
+        }
     }
 
     @Sendable func archivePlan(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        try await edit(request, context, .archive)
+        try await edit(request, context) { .archive }
     }
 
     @Sendable func addTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        let patch = try PlanRequests.taskPatch(try await request.jsonObject(context: context))
         let taskID = TaskID(UUID())
-        var created = try await edit(request, context, .addTask(taskID, patch))
+        var created = try await edit(request, context) { .addTask(taskID, try PlanRequests.taskPatch(try await request.jsonObject(context: context))) }
         // 201: Location names the new task; the body is the plan with it (and its new ETag, for the next edit).
         created.status = .created
         created.location = "/v1/plans/\(created.scheduled.plan.id)/tasks/\(taskID)"
@@ -192,34 +193,35 @@ struct PlanRoutes {
     }
 
     @Sendable func updateTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        let patch = try PlanRequests.taskPatch(try await request.jsonObject(context: context))
-        return try await edit(request, context, .updateTask(TaskID(try context.uuidParameter("taskId")), patch))
+        let task = TaskID(try context.uuidParameter("taskId"))
+        return try await edit(request, context) { .updateTask(task, try PlanRequests.taskPatch(try await request.jsonObject(context: context))) }
     }
 
     @Sendable func deleteTask(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        try await edit(request, context, .removeTask(TaskID(try context.uuidParameter("taskId"))))
+        let task = TaskID(try context.uuidParameter("taskId"))
+        return try await edit(request, context) { .removeTask(task) }
     }
 
     @Sendable func addDependency(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
-        let link = try PlanRequests.newLink(try await request.jsonObject(context: context))
-        return try await edit(request, context, .addLink(link))
+        try await edit(request, context) { .addLink(try PlanRequests.newLink(try await request.jsonObject(context: context))) }
     }
 
     @Sendable func deleteDependency(_ request: Request, context: AppRequestContext) async throws -> PlanReply {
         let predecessor = TaskID(try context.uuidParameter("predecessorId"))
         let successor = TaskID(try context.uuidParameter("successorId"))
-        return try await edit(request, context, .removeLink(predecessor: predecessor, successor: successor))
+        return try await edit(request, context) { .removeLink(predecessor: predecessor, successor: successor) }
     }
 
     /// Every plan edit names the version it was based on: `If-Match` is required (`*` is an explicit
-    /// "whatever is current").
-    func edit(_ request: Request, _ context: AppRequestContext, _ change: PlanChange) async throws -> PlanReply {
+    /// "whatever is current"), and checked before the body is read, so a missing one is always 428.
+    func edit(_ request: Request, _ context: AppRequestContext, _ change: () async throws -> PlanChange) async throws -> PlanReply {
         let principal = try context.require(.writePlans)
         let planID = PlanID(try context.uuidParameter("planId"))
         guard request.hasIfMatch else {
             throw Problem(.preconditionRequired, detail: "send If-Match with the plan's ETag, so an edit never overwrites one you have not seen")
         }
         let expected = try request.ifMatchVersion()
+        let change = try await change()
         return PlanReply(scheduled: try await operations.edit(planID, expectedVersion: expected, change, as: principal))
     }
 
