@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import TrellisDomain
+import TrellisStore
 import TrellisTestSupport
 
 /// What one task PATCH costs the database, counted by the server itself (`pg_stat_statements`, which the test
@@ -50,6 +51,42 @@ struct RoundTripTests {
             #expect(second.status == 200, "\(second.text)")
             #expect(withWebhook <= 7, "\(withWebhook)")
             print("round trips of one task PATCH: \(statements); with a subscribed webhook: \(withWebhook)")
+        }
+    }
+}
+
+/// The plan's tasks travel as one array per column with NULLs written as sentinels: every field must read back as written.
+@Suite("A plan read back as written")
+struct PlanColumnsRoundTripTests {
+    @Test func everyTaskFieldSetAndUnsetReadsBackTheSame() async throws {
+        try await JobsHarness.run { h in
+            let (_, plan) = try await h.clientWithPlan()
+            let store = PlanStore(logger: h.logger)
+            let (agency, database) = (h.agency, h.database)
+            let before = try await database.withTenant(agency) { try await store.load(PlanID(plan), agency: agency, lock: true, on: $0) }
+            var changed = before.plan
+            var delta = PlanDelta()
+            let work = changed.tasks.indices.filter { changed.tasks[$0].durationMinutes > 0 }
+            let (a, b) = (work[0], work[1])
+            changed.tasks[a].roleKey = ""
+            changed.tasks[a].checklist = ["Brief, \"quoted\"", "naïve — ünïcode"]
+            changed.tasks[a].constraint = TaskConstraint(kind: .finishNoLaterThan, date: Date(timeIntervalSince1970: 1_780_000_000.5))
+            changed.tasks[a].actualStart = Date(timeIntervalSince1970: 1_779_000_000)
+            changed.tasks[a].clientAction = true
+            changed.tasks[a].clientDone = ClientDone(at: Date(timeIntervalSince1970: 1_779_500_000), comment: "")
+            changed.tasks[b].roleKey = nil
+            changed.tasks[b].assigneeID = nil
+            changed.tasks[b].parentID = nil
+            changed.tasks[b].checklist = []
+            delta.touch(changed.tasks[a].id)
+            delta.touch(changed.tasks[b].id)
+            let (written, touched) = (changed, delta)
+            _ = try await database.withTenant(agency) { try await store.write(touched, of: written, agency: agency, notices: [], assignees: [], on: $0) }
+            let after = try await database.withTenant(agency) { try await store.load(PlanID(plan), agency: agency, lock: false, on: $0) }
+            #expect(after.plan.tasks[a] == written.tasks[a])
+            #expect(after.plan.tasks[b] == written.tasks[b])
+            #expect(after.plan.tasks.count == before.plan.tasks.count)
+            #expect(after.plan.links == before.plan.links)
         }
     }
 }

@@ -44,25 +44,15 @@ extension PlanStore {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.planColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
                    c.name, c.slug, c.time_zone, c.calendar::text,
-                   (SELECT coalesce(json_agg(json_build_object(
-                        'id', t.id, 'position', t.position, 'parentId', t.parent_id, 'name', t.name, 'durationMinutes', t.duration_minutes,
-                        'roleKey', t.role_key, 'assigneeId', t.assignee_id, 'checklist', t.checklist, 'constraintKind', t.constraint_kind,
-                        'constraintAt', extract(epoch FROM t.constraint_at), 'percentComplete', t.percent_complete,
-                        'actualStart', extract(epoch FROM t.actual_start), 'actualFinish', extract(epoch FROM t.actual_finish),
-                        'icalSequence', t.ical_sequence, 'icalStart', extract(epoch FROM t.ical_start), 'icalFinish', extract(epoch FROM t.ical_finish),
-                        'clientAction', t.client_action, 'clientDoneAt', extract(epoch FROM t.client_done_at), 'clientComment', t.client_comment)
-                        ORDER BY t.position, t.id), '[]')
-                    FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id)::text,
-                   (SELECT coalesce(json_agg(json_build_object(
-                        'predecessorId', d.predecessor_id, 'successorId', d.successor_id, 'kind', d.kind, 'lagMinutes', d.lag_minutes)
-                        ORDER BY d.predecessor_id, d.successor_id), '[]')
-                    FROM plan_dependencies d WHERE d.agency_id = p.agency_id AND d.plan_id = p.id)::text,
                    (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
                     WHERE m.agency_id = p.agency_id
                       AND m.id IN (SELECT t.assignee_id FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id))::text,
                    ARRAY(SELECT w.id FROM webhooks w
-                         WHERE w.agency_id = p.agency_id AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id)
+                         WHERE w.agency_id = p.agency_id AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id),
+                   \(unescaped: Self.taskArrayColumns), \(unescaped: Self.linkArrayColumns)
             FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+            CROSS JOIN LATERAL (\(unescaped: Self.taskArrays)) tk
+            CROSS JOIN LATERAL (\(unescaped: Self.linkArrays)) lk
             WHERE p.agency_id = \(agency.rawValue) AND p.id = \(id.rawValue)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """, logger: logger)
@@ -74,18 +64,92 @@ extension PlanStore {
                 timeZone: try c[11].decode(String.self))
             let calendar = try c[12].decode(String?.self).map { try JSONText.decode(WorkCalendar.self, $0) }
                 ?? WorkCalendar.partTimeMornings(timeZone: client.timeZone)
-            let tasks = try JSONText.decode([StoredTask].self, try c[13].decode(String.self)).map { try $0.task() }
-            let links = try JSONText.decode([StoredLink].self, try c[14].decode(String.self)).map { try $0.link() }
             var names: [MemberID: String] = [:]
-            for (key, name) in try JSONText.decode([String: String].self, try c[15].decode(String.self)) {
+            for (key, name) in try JSONText.decode([String: String].self, try c[13].decode(String.self)) {
                 if let uuid = UUID(uuidString: key) { names[MemberID(uuid)] = name }
             }
+            let tasks = try Self.decodeTaskArrays(c, from: 15)
+            let links = try Self.decodeLinkArrays(c, from: 15 + Self.taskArrayCount)
             return LoadedPlan(
                 plan: OnboardingPlan(id: id, clientID: client.id, name: record.name, startsAt: record.startsAt, calendar: calendar,
                                      tasks: tasks, links: links),
-                record: record, client: client, memberNames: names, rescheduledWebhooks: try c[16].decode([UUID].self))
+                record: record, client: client, memberNames: names, rescheduledWebhooks: try c[14].decode([UUID].self))
         }
         throw StoreError.notFound("plan")
+    }
+
+    // The tasks and links of a plan come as one array per column (decoded in binary), not as JSON: with a few hundred
+    // tasks, decoding JSON cost more than everything else an edit does. NULLs are written as the nil UUID, NaN or a
+    // separate "is null" flag, so every array has a plain element type.
+    static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// One array per task column, in outline order: (expression over `t`, name).
+    static let taskArrayParts: [(String, String)] = [
+        ("t.id", "ids"), ("t.position::int8", "positions"), ("coalesce(t.parent_id, '00000000-0000-0000-0000-000000000000')", "parents"),
+        ("t.name", "names"), ("t.duration_minutes::int8", "durations"), ("coalesce(t.role_key, '')", "role_keys"),
+        ("t.role_key IS NULL", "role_key_nulls"), ("coalesce(t.assignee_id, '00000000-0000-0000-0000-000000000000')", "assignees"),
+        ("t.checklist::text", "checklists"), ("coalesce(t.constraint_kind::text, '')", "constraint_kinds"),
+        (epoch("t.constraint_at"), "constraint_ats"), ("t.percent_complete::int8", "percents"), (epoch("t.actual_start"), "actual_starts"),
+        (epoch("t.actual_finish"), "actual_finishes"), ("t.ical_sequence::int8", "sequences"), (epoch("t.ical_start"), "ical_starts"),
+        (epoch("t.ical_finish"), "ical_finishes"), ("t.client_action", "client_actions"), (epoch("t.client_done_at"), "client_done_ats"),
+        ("coalesce(t.client_comment, '')", "client_comments"),
+    ]
+    static var taskArrayCount: Int { taskArrayParts.count }
+    static let taskArrays = "SELECT " + taskArrayParts.map { "coalesce(array_agg(\($0.0) ORDER BY t.position, t.id), '{}') AS \($0.1)" }
+        .joined(separator: ",\n       ") + "\nFROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id"
+    static let taskArrayColumns = taskArrayParts.map { "tk." + $0.1 }.joined(separator: ", ")
+
+    static func epoch(_ column: String) -> String { "coalesce(extract(epoch FROM \(column))::float8, 'NaN')" }
+
+    static let linkArrays = """
+        SELECT coalesce(array_agg(d.predecessor_id ORDER BY d.predecessor_id, d.successor_id), '{}') AS predecessors,
+               coalesce(array_agg(d.successor_id ORDER BY d.predecessor_id, d.successor_id), '{}') AS successors,
+               coalesce(array_agg(d.kind::text ORDER BY d.predecessor_id, d.successor_id), '{}') AS kinds,
+               coalesce(array_agg(d.lag_minutes::int8 ORDER BY d.predecessor_id, d.successor_id), '{}') AS lags
+        FROM plan_dependencies d WHERE d.agency_id = p.agency_id AND d.plan_id = p.id
+        """
+    static let linkArrayColumns = "lk.predecessors, lk.successors, lk.kinds, lk.lags"
+
+    static func decodeTaskArrays(_ c: PostgresRandomAccessRow, from first: Int) throws -> [PlannedTask] {
+        let ids = try c[first].decode([UUID].self), positions = try c[first + 1].decode([Int].self)
+        let parents = try c[first + 2].decode([UUID].self), names = try c[first + 3].decode([String].self)
+        let durations = try c[first + 4].decode([Int].self), roleKeys = try c[first + 5].decode([String].self)
+        let roleKeyNulls = try c[first + 6].decode([Bool].self), assignees = try c[first + 7].decode([UUID].self)
+        let checklists = try c[first + 8].decode([String].self), constraintKinds = try c[first + 9].decode([String].self)
+        let constraintAts = try c[first + 10].decode([Double].self), percents = try c[first + 11].decode([Int].self)
+        let actualStarts = try c[first + 12].decode([Double].self), actualFinishes = try c[first + 13].decode([Double].self)
+        let sequences = try c[first + 14].decode([Int].self), icalStarts = try c[first + 15].decode([Double].self)
+        let icalFinishes = try c[first + 16].decode([Double].self), clientActions = try c[first + 17].decode([Bool].self)
+        let clientDoneAts = try c[first + 18].decode([Double].self), clientComments = try c[first + 19].decode([String].self)
+        func date(_ seconds: Double) -> Date? { seconds.isNaN ? nil : Date(timeIntervalSince1970: seconds) }
+        func member(_ id: UUID) -> UUID? { id == nilUUID ? nil : id }
+        var tasks: [PlannedTask] = []
+        tasks.reserveCapacity(ids.count)
+        for i in ids.indices {
+            var constraint: TaskConstraint?
+            if !constraintKinds[i].isEmpty, let at = date(constraintAts[i]) {
+                constraint = TaskConstraint(kind: try stored(ConstraintKind.self, constraintKinds[i], column: "plan_tasks.constraint_kind"), date: at)
+            }
+            let checklist = checklists[i] == "[]" ? [] : try JSONText.decode([String].self, checklists[i])
+            tasks.append(PlannedTask(
+                id: TaskID(ids[i]), position: positions[i], parentID: member(parents[i]).map(TaskID.init), name: names[i],
+                durationMinutes: durations[i], roleKey: roleKeyNulls[i] ? nil : roleKeys[i], assigneeID: member(assignees[i]).map(MemberID.init),
+                checklist: checklist, constraint: constraint, percentComplete: percents[i], actualStart: date(actualStarts[i]),
+                actualFinish: date(actualFinishes[i]),
+                published: PublishedDates(sequence: sequences[i], start: date(icalStarts[i]), finish: date(icalFinishes[i])),
+                clientAction: clientActions[i],
+                clientDone: date(clientDoneAts[i]).map { ClientDone(at: $0, comment: clientComments[i]) }))
+        }
+        return tasks
+    }
+
+    static func decodeLinkArrays(_ c: PostgresRandomAccessRow, from first: Int) throws -> [PlanLink] {
+        let predecessors = try c[first].decode([UUID].self), successors = try c[first + 1].decode([UUID].self)
+        let kinds = try c[first + 2].decode([String].self), lags = try c[first + 3].decode([Int].self)
+        return try predecessors.indices.map {
+            PlanLink(predecessor: TaskID(predecessors[$0]), successor: TaskID(successors[$0]),
+                     kind: try stored(DependencyKind.self, kinds[$0], column: "plan_dependencies.kind"), lagMinutes: lags[$0])
+        }
     }
 
     /// Writes what `delta` says changed in `plan`, the notices the change causes, and the plan's new version, in one
@@ -94,9 +158,9 @@ extension PlanStore {
         _ delta: PlanDelta, of plan: OnboardingPlan, agency: AgencyID, notices: [PlanNotice], assignees: Set<MemberID>,
         bumpVersion: Bool = true, on connection: PostgresConnection
     ) async throws -> (PlanRecord, [MemberID: String]) {
-        let written = plan.tasks.filter { delta.writtenTasks.contains($0.id) }.map(StoredTask.init)
+        let w = try TaskColumns(plan.tasks.filter { delta.writtenTasks.contains($0.id) })
         let added = delta.insertedLinks.map(StoredLink.init), removed = delta.deletedLinks.map(StoredLink.init)
-        let (taskText, addedText, removedText) = (try JSONText.encode(written), try JSONText.encode(added), try JSONText.encode(removed))
+        let (addedText, removedText) = (try JSONText.encode(added), try JSONText.encode(removed))
         let noticeText = try JSONText.encode(notices)
         let deleted = delta.deletedTasks.map(\.rawValue), people = assignees.map(\.rawValue)
         let (a, p) = (agency.rawValue, plan.id.rawValue)
@@ -120,16 +184,20 @@ extension PlanStore {
                     INSERT INTO plan_tasks (agency_id, plan_id, id, position, parent_id, name, duration_minutes, role_key, assignee_id, checklist,
                                             constraint_kind, constraint_at, percent_complete, actual_start, actual_finish,
                                             ical_sequence, ical_start, ical_finish, client_action, client_done_at, client_comment)
-                    SELECT \(a), \(p), x.id, x.position, x."parentId", x.name, x."durationMinutes", x."roleKey", x."assigneeId", x.checklist,
-                           x."constraintKind"::constraint_kind, to_timestamp(x."constraintAt"), x."percentComplete",
-                           to_timestamp(x."actualStart"), to_timestamp(x."actualFinish"),
-                           x."icalSequence", to_timestamp(x."icalStart"), to_timestamp(x."icalFinish"),
-                           x."clientAction", to_timestamp(x."clientDoneAt"), x."clientComment"
-                    FROM jsonb_to_recordset(\(taskText)::jsonb) AS x(
-                        id uuid, position int, "parentId" uuid, name text, "durationMinutes" int, "roleKey" text, "assigneeId" uuid,
-                        checklist jsonb, "constraintKind" text, "constraintAt" float8, "percentComplete" int, "actualStart" float8,
-                        "actualFinish" float8, "icalSequence" int, "icalStart" float8, "icalFinish" float8, "clientAction" bool,
-                        "clientDoneAt" float8, "clientComment" text)
+                    SELECT \(a), \(p), x.id, x.position, nullif(x.parent, \(Self.nilUUID)), x.name, x.duration,
+                           CASE WHEN x.role_key_null THEN NULL ELSE x.role_key END, nullif(x.assignee, \(Self.nilUUID)), x.checklist::jsonb,
+                           nullif(x.constraint_kind, '')::constraint_kind, to_timestamp(nullif(x.constraint_at, 'NaN')), x.percent,
+                           to_timestamp(nullif(x.actual_start, 'NaN')), to_timestamp(nullif(x.actual_finish, 'NaN')),
+                           x.sequence, to_timestamp(nullif(x.ical_start, 'NaN')), to_timestamp(nullif(x.ical_finish, 'NaN')),
+                           x.client_action, to_timestamp(nullif(x.client_done_at, 'NaN')),
+                           CASE WHEN x.client_done_at = 'NaN' THEN NULL ELSE x.client_comment END
+                    FROM unnest(\(w.ids)::uuid[], \(w.positions)::int4[], \(w.parents)::uuid[], \(w.names)::text[], \(w.durations)::int4[],
+                                \(w.roleKeys)::text[], \(w.roleKeyNulls)::bool[], \(w.assignees)::uuid[], \(w.checklists)::text[],
+                                \(w.constraintKinds)::text[], \(w.constraintAts)::float8[], \(w.percents)::int4[], \(w.actualStarts)::float8[],
+                                \(w.actualFinishes)::float8[], \(w.sequences)::int4[], \(w.icalStarts)::float8[], \(w.icalFinishes)::float8[],
+                                \(w.clientActions)::bool[], \(w.clientDoneAts)::float8[], \(w.clientComments)::text[])
+                         AS x(id, position, parent, name, duration, role_key, role_key_null, assignee, checklist, constraint_kind, constraint_at,
+                              percent, actual_start, actual_finish, sequence, ical_start, ical_finish, client_action, client_done_at, client_comment)
                     ON CONFLICT (agency_id, plan_id, id) DO UPDATE SET
                         position = excluded.position, parent_id = excluded.parent_id, name = excluded.name,
                         duration_minutes = excluded.duration_minutes, role_key = excluded.role_key, assignee_id = excluded.assignee_id,
@@ -169,66 +237,38 @@ extension PlanStore {
     }
 }
 
-/// A task row as the load and write statements carry it in JSON (dates as seconds since 1970).
-struct StoredTask: Codable {
-    var id: UUID
-    var position: Int
-    var parentId: UUID?
-    var name: String
-    var durationMinutes: Int
-    var roleKey: String?
-    var assigneeId: UUID?
-    var checklist: [String]
-    var constraintKind: String?
-    var constraintAt: Double?
-    var percentComplete: Int
-    var actualStart: Double?
-    var actualFinish: Double?
-    var icalSequence: Int
-    var icalStart: Double?
-    var icalFinish: Double?
-    var clientAction: Bool
-    var clientDoneAt: Double?
-    var clientComment: String?
+/// Written tasks as one array per column, for `unnest` (NULLs as the nil UUID, NaN, or a flag, as the load reads them).
+struct TaskColumns {
+    var ids: [UUID] = [], positions: [Int] = [], parents: [UUID] = [], names: [String] = [], durations: [Int] = []
+    var roleKeys: [String] = [], roleKeyNulls: [Bool] = [], assignees: [UUID] = [], checklists: [String] = []
+    var constraintKinds: [String] = [], constraintAts: [Double] = [], percents: [Int] = [], actualStarts: [Double] = []
+    var actualFinishes: [Double] = [], sequences: [Int] = [], icalStarts: [Double] = [], icalFinishes: [Double] = []
+    var clientActions: [Bool] = [], clientDoneAts: [Double] = [], clientComments: [String] = []
 
-    init(_ task: PlannedTask) {
-        clientAction = task.clientAction
-        clientDoneAt = task.clientDone?.at.timeIntervalSince1970
-        clientComment = task.clientDone?.comment
-        id = task.id.rawValue
-        position = task.position
-        parentId = task.parentID?.rawValue
-        name = task.name
-        durationMinutes = task.durationMinutes
-        roleKey = task.roleKey
-        assigneeId = task.assigneeID?.rawValue
-        checklist = task.checklist
-        constraintKind = task.constraint?.kind.rawValue
-        constraintAt = task.constraint?.date.timeIntervalSince1970
-        percentComplete = task.percentComplete
-        actualStart = task.actualStart?.timeIntervalSince1970
-        actualFinish = task.actualFinish?.timeIntervalSince1970
-        icalSequence = task.published.sequence
-        icalStart = task.published.start?.timeIntervalSince1970
-        icalFinish = task.published.finish?.timeIntervalSince1970
-    }
-
-    func task() throws -> PlannedTask {
-        var constraint: TaskConstraint?
-        if let constraintKind, let constraintAt {
-            constraint = TaskConstraint(
-                kind: try stored(ConstraintKind.self, constraintKind, column: "plan_tasks.constraint_kind"),
-                date: Date(timeIntervalSince1970: constraintAt))
+    init(_ tasks: [PlannedTask]) throws {
+        func seconds(_ date: Date?) -> Double { date?.timeIntervalSince1970 ?? .nan }
+        for task in tasks {
+            ids.append(task.id.rawValue)
+            positions.append(task.position)
+            parents.append(task.parentID?.rawValue ?? PlanStore.nilUUID)
+            names.append(task.name)
+            durations.append(task.durationMinutes)
+            roleKeys.append(task.roleKey ?? "")
+            roleKeyNulls.append(task.roleKey == nil)
+            assignees.append(task.assigneeID?.rawValue ?? PlanStore.nilUUID)
+            checklists.append(task.checklist.isEmpty ? "[]" : try JSONText.encode(task.checklist))
+            constraintKinds.append(task.constraint?.kind.rawValue ?? "")
+            constraintAts.append(seconds(task.constraint?.date))
+            percents.append(task.percentComplete)
+            actualStarts.append(seconds(task.actualStart))
+            actualFinishes.append(seconds(task.actualFinish))
+            sequences.append(task.published.sequence)
+            icalStarts.append(seconds(task.published.start))
+            icalFinishes.append(seconds(task.published.finish))
+            clientActions.append(task.clientAction)
+            clientDoneAts.append(seconds(task.clientDone?.at))
+            clientComments.append(task.clientDone?.comment ?? "")
         }
-        return PlannedTask(
-            id: TaskID(id), position: position, parentID: parentId.map(TaskID.init), name: name, durationMinutes: durationMinutes,
-            roleKey: roleKey, assigneeID: assigneeId.map(MemberID.init), checklist: checklist, constraint: constraint,
-            percentComplete: percentComplete, actualStart: actualStart.map(Date.init(timeIntervalSince1970:)),
-            actualFinish: actualFinish.map(Date.init(timeIntervalSince1970:)),
-            published: PublishedDates(sequence: icalSequence, start: icalStart.map(Date.init(timeIntervalSince1970:)),
-                                      finish: icalFinish.map(Date.init(timeIntervalSince1970:))),
-            clientAction: clientAction,
-            clientDone: clientDoneAt.map { ClientDone(at: Date(timeIntervalSince1970: $0), comment: clientComment ?? "") })
     }
 }
 
