@@ -19,6 +19,7 @@ public struct PlanClient: Sendable, Hashable {
     public var name: String
     public var slug: String
     public var timeZone: String
+    public var status: ClientStatus = .active
 }
 
 /// An inbox notice written with the change that caused it.
@@ -42,24 +43,57 @@ extension PlanStore {
     /// `lock` takes the plan's row lock for an edit.
     public func load(_ id: PlanID, agency: AgencyID, lock: Bool, on connection: PostgresConnection) async throws -> LoadedPlan {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.planColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                   c.name, c.slug, c.time_zone, c.calendar::text,
-                   (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
-                    WHERE m.agency_id = p.agency_id
-                      AND m.id IN (SELECT t.assignee_id FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id))::text,
-                   ARRAY(SELECT w.id FROM webhooks w
-                         WHERE w.agency_id = p.agency_id AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id),
-                   \(unescaped: Self.taskArrayColumns), \(unescaped: Self.linkArrayColumns)
-            FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
-            CROSS JOIN LATERAL (\(unescaped: Self.taskArrays)) tk
-            CROSS JOIN LATERAL (\(unescaped: Self.linkArrays)) lk
-            WHERE p.agency_id = \(agency.rawValue) AND p.id = \(id.rawValue)
-            \(unescaped: lock ? "FOR UPDATE OF p" : "")
+            \(unescaped: Self.loadSelect)
+            WHERE p.agency_id = \(agency.rawValue) AND p.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """, logger: logger)
-        for try await row in rows {
+        for try await row in rows { return try Self.decodeLoaded(row) }
+        throw StoreError.notFound("plan")
+    }
+
+    /// Every active plan of the agency (of one client, if given), each as `load` reads one, in one statement: what the
+    /// pages that judge every plan (Today, a client) read.
+    public func loadActive(agency: AgencyID, client: ClientID? = nil, on connection: PostgresConnection) async throws -> [LoadedPlan] {
+        let clientID = client?.rawValue
+        let rows = try await connection.query("""
+            \(unescaped: Self.loadSelect)
+            WHERE p.agency_id = \(agency.rawValue) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
+            ORDER BY p.created_at, p.id
+            """, logger: logger)
+        var plans: [LoadedPlan] = []
+        for try await row in rows { plans.append(try Self.decodeLoaded(row)) }
+        return plans
+    }
+
+    /// The finish of each plan's latest baseline.
+    public func latestBaselineFinishes(agency: AgencyID, on connection: PostgresConnection) async throws -> [PlanID: Date] {
+        var finishes: [PlanID: Date] = [:]
+        for try await (plan, finish) in try await connection.query("""
+            SELECT DISTINCT ON (plan_id) plan_id, finish FROM plan_baselines WHERE agency_id = \(agency.rawValue)
+            ORDER BY plan_id, created_at DESC, name
+            """, logger: logger).decode((UUID, Date).self) { finishes[PlanID(plan)] = finish }
+        return finishes
+    }
+
+    /// The plan, its client and calendar, the names of its assignees, the webhooks that hear of its moves, and its tasks
+    /// and links as column arrays; the callers add which plans.
+    static let loadSelect = """
+        SELECT \(planColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+               c.name, c.slug, c.time_zone, c.calendar::text,
+               (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
+                WHERE m.agency_id = p.agency_id
+                  AND m.id IN (SELECT t.assignee_id FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id))::text,
+               ARRAY(SELECT w.id FROM webhooks w
+                     WHERE w.agency_id = p.agency_id AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id),
+               \(taskArrayColumns), \(linkArrayColumns), c.status::text
+        FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+        CROSS JOIN LATERAL (\(taskArrays)) tk
+        CROSS JOIN LATERAL (\(linkArrays)) lk
+        """
+
+    static func decodeLoaded(_ row: PostgresRow) throws -> LoadedPlan {
             let c = row.makeRandomAccess()
             let record = try Self.decodePlan(row)
-            let client = PlanClient(
+            var client = PlanClient(
                 id: ClientID(record.clientId), name: try c[9].decode(String.self), slug: try c[10].decode(String.self),
                 timeZone: try c[11].decode(String.self))
             let calendar = try c[12].decode(String?.self).map { try JSONText.decode(WorkCalendar.self, $0) }
@@ -70,12 +104,11 @@ extension PlanStore {
             }
             let tasks = try Self.decodeTaskArrays(c, from: 15)
             let links = try Self.decodeLinkArrays(c, from: 15 + Self.taskArrayCount)
+            client.status = try stored(ClientStatus.self, try c[15 + Self.taskArrayCount + 4].decode(String.self), column: "clients.status")
             return LoadedPlan(
-                plan: OnboardingPlan(id: id, clientID: client.id, name: record.name, startsAt: record.startsAt, calendar: calendar,
+                plan: OnboardingPlan(id: PlanID(record.id), clientID: client.id, name: record.name, startsAt: record.startsAt, calendar: calendar,
                                      tasks: tasks, links: links),
                 record: record, client: client, memberNames: names, rescheduledWebhooks: try c[14].decode([UUID].self))
-        }
-        throw StoreError.notFound("plan")
     }
 
     // The tasks and links of a plan come as one array per column (decoded in binary), not as JSON: with a few hundred

@@ -111,12 +111,11 @@ extension WebRoutes {
             let canShare = TenantPolicy.allows(principal.role, .writeClients)
             let links = canShare ? try await ShareLinkStore(logger: logger).list(client: id, on: connection) : []
             var planLines: [ClientView.Plan] = []
-            for plan in try await plans.plans(client: id, on: connection) {
-                let loaded = try await plans.load(PlanID(plan.id), agency: principal.agencyID, lock: false, on: connection)
+            let baselineFinishes = try await plans.latestBaselineFinishes(agency: principal.agencyID, on: connection)
+            for loaded in try await plans.loadActive(agency: principal.agencyID, client: ClientID(id), on: connection) {
                 guard let timeline = try? loaded.plan.schedule() else { continue }
-                let baseline = try await plans.baselines(plan: plan.id, on: connection).last
-                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baseline?.finish, now: now)
-                planLines.append(.init(name: plan.name, href: "/plans/\(PlanID(plan.id))", health: health.rawValue, healthLabel: health.label,
+                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baselineFinishes[loaded.plan.id], now: now)
+                planLines.append(.init(name: loaded.plan.name, href: "/plans/\(loaded.plan.id)", health: health.rawValue, healthLabel: health.label,
                                        finish: WebFormat.day(calendar.localDate(of: timeline.finish))))
             }
             let week = Weekday.allCases.map { day -> ClientView.Day in

@@ -63,21 +63,15 @@ extension WebRoutes {
                 weekLabel: "\(WebFormat.shortDay(monday)) – \(WebFormat.shortDay(sunday))", late: [], atRisk: [], onTrack: [],
                 starting: [], due: [], overAllocated: [], failedJobs: [], unread: 0,
                 showOperations: TenantPolicy.allows(principal.role, .manageIntegrations))
-            let clients = ClientStore(logger: logger)
-            var clientStatus: [UUID: String] = [:]
-            for record in try await plans.plans(client: nil, on: connection) {
-                guard TenantPolicy.canSee(client: ClientID(record.clientId), as: principal) else { continue }
-                let loaded = try await plans.load(PlanID(record.id), agency: principal.agencyID, lock: false, on: connection)
+            let baselineFinishes = try await plans.latestBaselineFinishes(agency: principal.agencyID, on: connection)
+            for loaded in try await plans.loadActive(agency: principal.agencyID, on: connection) {
+                guard TenantPolicy.canSee(client: loaded.client.id, as: principal) else { continue }
                 guard let timeline = try? loaded.plan.schedule() else { continue }
-                let baseline = try await plans.baselines(plan: record.id, on: connection).last
-                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baseline?.finish, now: now)
-                if clientStatus[record.clientId] == nil {
-                    clientStatus[record.clientId] = try await clients.get(record.clientId, on: connection).status.rawValue
-                }
+                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baselineFinishes[loaded.plan.id], now: now)
                 let calendar = loaded.plan.calendar
                 let line = TodayView.PlanLine(
                     name: loaded.plan.name, href: "/plans/\(loaded.plan.id)", clientName: loaded.client.name,
-                    clientStatus: clientStatus[record.clientId] ?? "", health: health.rawValue, healthLabel: health.label,
+                    clientStatus: loaded.client.status.rawValue, health: health.rawValue, healthLabel: health.label,
                     finish: WebFormat.day(calendar.localDate(of: timeline.finish)))
                 switch health {
                 case .late: view.late.append(line)
