@@ -277,3 +277,22 @@ def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_d
     expect(stranger.locator(".alert.bad")).to_contain_text("expired or was withdrawn")
     stranger.context.close()
     agency.context.close()
+
+
+def test_a_baseline_and_a_calendar_subscription_from_the_plan_page(browser):
+    page = new_page(browser)
+    sign_in(page)
+    open_plan(page)
+    page.fill("#baseline-name", "Kick-off agreement")
+    page.click("button:has-text('Save baseline')")
+    expect(page.locator("#notice")).to_contain_text("Saved baseline “Kick-off agreement”")
+    expect(page.locator(".headline")).to_contain_text("baseline “Kick-off agreement”")
+    assert page.locator("svg.gantt-chart rect.baseline").count() > 0, "ghost bars drawn"
+    page.click("button:has-text('Calendar subscription link')")
+    expect(page.locator("h1")).to_have_text("Calendar subscription")
+    accessible(page)
+    webcal = page.input_value("#webcal")
+    assert webcal.startswith("webcal://") and webcal.endswith(".ics")
+    feed = page.request.get(page.locator("a:has-text('Download once')").get_attribute("href"))
+    assert feed.ok and "BEGIN:VCALENDAR" in feed.text()
+    page.context.close()

@@ -39,6 +39,8 @@ struct WebRoutes: Sendable {
         router.get("/plans/{planId}/tasks/{taskId}", use: taskForm)
         router.post("/plans/{planId}/tasks/{taskId}", use: taskSubmit)
         router.post("/plans/{planId}/move", use: moveTask)
+        router.post("/plans/{planId}/baselines", use: saveBaseline)
+        router.post("/plans/{planId}/feed", use: planFeed)
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
