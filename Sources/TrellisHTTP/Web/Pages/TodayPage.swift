@@ -22,6 +22,8 @@ extension WebRoutes {
             var when: String
             var assignee: String
             var critical: Bool
+            /// The local day, for the order.
+            var day: Int = 0
         }
         struct PersonLine: Sendable {
             var name: String
@@ -45,6 +47,23 @@ extension WebRoutes {
         var failedJobs: [JobLine]
         var unread: Int
         var showOperations: Bool
+        // The long lists, written in Swift (`Self.html`): through the template engine's reflection they cost more than the
+        // rest of the page; the arrays above stay for the counts.
+        var lateHTML = "", atRiskHTML = "", onTrackHTML = "", startingHTML = "", dueHTML = ""
+    }
+
+    static func html(_ plans: [TodayView.PlanLine]) -> String {
+        plans.map { p in
+            "<li><a href=\"\(p.href)\">\(HTML.escape(p.name))</a> <span class=\"badge \(p.health)\">\(p.healthLabel)</span>"
+                + "<span class=\"meta\">\(HTML.escape(p.clientName)) · \(p.clientStatus) · finishes \(p.finish)</span></li>"
+        }.joined()
+    }
+
+    static func html(_ tasks: [TodayView.TaskLine]) -> String {
+        tasks.map { t in
+            "<li><a href=\"\(t.href)\">\(HTML.escape(t.name))</a>\(t.critical ? " <span class=\"badge critical\">Critical</span>" : "")"
+                + "<span class=\"meta\">\(t.when) · \(HTML.escape(t.planName)) · \(HTML.escape(t.assignee))</span></li>"
+        }.joined()
     }
 
     /// What needs me now: plans by health, what starts and falls due this week, who is over capacity this week and
@@ -86,11 +105,11 @@ extension WebRoutes {
                     let href = "/plans/\(loaded.plan.id)#task-\(task.id)"
                     if (monday...sunday).contains(start) {
                         view.starting.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(start),
-                                                   assignee: assignee, critical: scheduled.isCritical))
+                                                   assignee: assignee, critical: scheduled.isCritical, day: start.dayNumber))
                     }
                     if (monday...sunday).contains(finish) {
                         view.due.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(finish),
-                                              assignee: assignee, critical: scheduled.isCritical))
+                                              assignee: assignee, critical: scheduled.isCritical, day: finish.dayNumber))
                     }
                 }
             }
@@ -116,8 +135,10 @@ extension WebRoutes {
             view.unread = try await NotificationStore(logger: logger).unreadCount(member: principal.memberID.rawValue, on: connection)
             return view
         }
-        view.starting.sort { $0.when < $1.when }
-        view.due.sort { $0.when < $1.when }
+        view.starting.sort { ($0.day, $0.name) < ($1.day, $1.name) }
+        view.due.sort { ($0.day, $0.name) < ($1.day, $1.name) }
+        (view.lateHTML, view.atRiskHTML, view.onTrackHTML) = (Self.html(view.late), Self.html(view.atRisk), Self.html(view.onTrack))
+        (view.startingHTML, view.dueHTML) = (Self.html(view.starting), Self.html(view.due))
         return try HTMLPage(html: templates.render("today", view)).response(from: request, context: context)
     }
 }
