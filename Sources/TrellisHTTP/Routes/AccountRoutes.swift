@@ -66,16 +66,16 @@ struct AccountRoutes {
     }
 
     struct CreatedToken: Codable, Sendable {
-        var token: TokenRecord
+        var token: TokenBody
         /// Shown this once; only its hash is stored.
         var secret: String
     }
 
-    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TokenRecord>> {
+    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<TokenBody>> {
         let principal = try context.require(.manageTokens)
         let window = try ListWindow(request)
         let credentials = self.credentials
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await credentials.listTokens(on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await credentials.listTokens(on: $0) }).map(TokenBody.init))
     }
 
     @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<CreatedToken> {
@@ -98,10 +98,10 @@ struct AccountRoutes {
         let (record, secret) = try await database.withTenant(principal.agencyID) {
             try await credentials.createToken(agency: principal.agencyID, member: holder, name: name, expiresAt: expiresAt, on: $0)
         }
-        return JSONBody(CreatedToken(token: record, secret: secret), status: .created)
+        return JSONBody(CreatedToken(token: TokenBody(record), secret: secret), status: .created)
     }
 
-    @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TokenRecord> {
+    @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> JSONBody<TokenBody> {
         let principal = try context.require(.manageTokens)
         let id = try context.uuidParameter("tokenId")
         let credentials = self.credentials
@@ -109,7 +109,7 @@ struct AccountRoutes {
             if try await credentials.tokenHolderRole(id, on: connection) == .owner && principal.role != .owner {
                 throw Problem(.forbidden, detail: "only an owner may act on an owner's credentials")
             }
-            return try await credentials.revokeToken(id, on: connection)
+            return TokenBody(try await credentials.revokeToken(id, on: connection))
         })
     }
 }

@@ -96,12 +96,12 @@ struct ExportRoutes {
     }
 
     struct ExportView: Codable, Sendable {
-        var export: ExportRecord
+        var export: ExportBody
         var downloadUrl: String?
     }
 
     static func view(_ record: ExportRecord) -> ExportView {
-        ExportView(export: record, downloadUrl: record.status == "ready" ? "/v1/exports/\(record.id.lowercasedString)/download" : nil)
+        ExportView(export: ExportBody(record), downloadUrl: record.status == "ready" ? "/v1/exports/\(record.id.lowercasedString)/download" : nil)
     }
 
     /// `POST /v1/exports {format, clientId?}`: every plan of the client (or of the agency), zipped, by the worker.

@@ -39,7 +39,7 @@ struct JobRoutes {
         return JSONBody(Summary(counts: try await database.withTenant(principal.agencyID) { try await store.summary(agency: principal.agencyID, on: $0) }))
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<AgencyJobStore.JobView>> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<JobBody>> {
         let principal = try context.require(Self.action)
         var errors = FieldErrors()
         let state = request.query("state")
@@ -59,7 +59,7 @@ struct JobRoutes {
             try await store.list(agency: principal.agencyID, state: state, before: cursor, limit: limit + 1, on: connection)
         }
         let page = Array(items.prefix(limit))
-        return JSONBody(ListPage(items: page, nextCursor: items.count > limit ? page.last.map { "\($0.id)" } : nil))
+        return JSONBody(ListPage(items: page.map(JobBody.init), nextCursor: items.count > limit ? page.last.map { "\($0.id)" } : nil))
     }
 
     func owned(_ id: Int64, _ principal: Principal) async throws -> AgencyJobStore.JobView {
@@ -70,13 +70,13 @@ struct JobRoutes {
         return job
     }
 
-    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<AgencyJobStore.JobView> {
+    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<JobBody> {
         let principal = try context.require(Self.action)
-        return JSONBody(try await owned(try Self.jobID(context), principal))
+        return JSONBody(JobBody(try await owned(try Self.jobID(context), principal)))
     }
 
     /// Runs a finished job (discarded, cancelled, completed) again now.
-    @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> JSONBody<AgencyJobStore.JobView> {
+    @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> JSONBody<JobBody> {
         let principal = try context.require(Self.action)
         let id = try Self.jobID(context)
         let job = try await owned(id, principal)
@@ -84,13 +84,13 @@ struct JobRoutes {
         guard try await database.withTenant(principal.agencyID, { try await queue.retry(id, on: $0) }) else {
             throw Problem(.conflict, detail: "the job is \(job.state); only finished jobs (discarded, cancelled, completed) can be retried")
         }
-        return JSONBody(try await owned(id, principal))
+        return JSONBody(JobBody(try await owned(id, principal)))
     }
 
     struct Cancelled: Codable, Sendable {
         /// cancelled, cancel_requested (it is running; its worker stops it), or already_finalized.
         var result: String
-        var job: AgencyJobStore.JobView
+        var job: JobBody
     }
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Cancelled> {
@@ -105,6 +105,6 @@ struct JobRoutes {
         case .alreadyFinalized: result = "already_finalized"
         case .notFound: throw Problem.notFound("job")
         }
-        return JSONBody(Cancelled(result: result, job: try await owned(id, principal)))
+        return JSONBody(Cancelled(result: result, job: JobBody(try await owned(id, principal))))
     }
 }

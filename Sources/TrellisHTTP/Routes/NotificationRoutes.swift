@@ -15,7 +15,7 @@ struct NotificationRoutes {
     }
 
     struct Page: Codable, Sendable {
-        var items: [NotificationRecord]
+        var items: [NotificationBody]
         var unreadCount: Int
         var nextCursor: String?
 
@@ -48,16 +48,16 @@ struct NotificationRoutes {
             let items = try await store.inbox(member: member, unreadOnly: unreadOnly, after: cursor, limit: limit + 1, on: connection)
             let page = Array(items.prefix(limit))
             return Page(
-                items: page, unreadCount: try await store.unreadCount(member: member, on: connection),
+                items: page.map(NotificationBody.init), unreadCount: try await store.unreadCount(member: member, on: connection),
                 nextCursor: items.count > limit ? page.last?.id.lowercasedString : nil)
         })
     }
 
-    @Sendable func markRead(_ request: Request, context: AppRequestContext) async throws -> JSONBody<NotificationRecord> {
+    @Sendable func markRead(_ request: Request, context: AppRequestContext) async throws -> JSONBody<NotificationBody> {
         let principal = try context.authenticated()
         let id = try context.uuidParameter("notificationId")
         let store = self.store, member = principal.memberID.rawValue
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.markRead(id, member: member, on: $0) })
+        return JSONBody(NotificationBody(try await database.withTenant(principal.agencyID) { try await store.markRead(id, member: member, on: $0) }))
     }
 
     @Sendable func readAll(_ request: Request, context: AppRequestContext) async throws -> JSONBody<[String: Int]> {

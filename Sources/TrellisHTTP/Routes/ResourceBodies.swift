@@ -174,3 +174,160 @@ struct AgencyBody: Codable, Sendable, Hashable {
         createdAt = r.createdAt
     }
 }
+
+struct TokenBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var memberId: MemberID
+    var name: String
+    var prefix: String
+    var createdAt: Date
+    var lastUsedAt: Date?
+    var revokedAt: Date?
+    var expiresAt: Date?
+
+    init(_ r: TokenRecord) {
+        id = r.id
+        memberId = MemberID(r.memberId)
+        name = r.name
+        prefix = r.prefix
+        createdAt = r.createdAt
+        lastUsedAt = r.lastUsedAt
+        revokedAt = r.revokedAt
+        expiresAt = r.expiresAt
+    }
+}
+
+struct NotificationBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var memberId: MemberID
+    var kind: String
+    var title: String
+    var body: String
+    var clientId: ClientID?
+    var planId: PlanID?
+    var taskId: TaskID?
+    var createdAt: Date
+    var readAt: Date?
+
+    init(_ r: NotificationRecord) {
+        id = r.id
+        memberId = MemberID(r.memberId)
+        kind = r.kind
+        title = r.title
+        body = r.body
+        clientId = r.clientId.map(ClientID.init)
+        planId = r.planId.map(PlanID.init)
+        taskId = r.taskId.map(TaskID.init)
+        createdAt = r.createdAt
+        readAt = r.readAt
+    }
+}
+
+struct WebhookBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var url: String
+    var events: [String]
+    var active: Bool
+    var description: String?
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ r: WebhookRecord) {
+        id = r.id
+        url = r.url
+        events = r.events
+        active = r.active
+        description = r.description
+        createdAt = r.createdAt
+        updatedAt = r.updatedAt
+    }
+}
+
+struct WebhookDeliveryBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var webhookId: UUID
+    var deliveryId: UUID
+    var jobId: Int64?
+    var event: String
+    var attempt: Int
+    var statusCode: Int?
+    var error: String?
+    var durationMs: Int
+    var succeeded: Bool
+    var attemptedAt: Date
+
+    init(_ r: WebhookDeliveryRecord) {
+        id = r.id
+        webhookId = r.webhookId
+        deliveryId = r.deliveryId
+        jobId = r.jobId
+        event = r.event
+        attempt = r.attempt
+        statusCode = r.statusCode
+        error = r.error
+        durationMs = r.durationMs
+        succeeded = r.succeeded
+        attemptedAt = r.attemptedAt
+    }
+}
+
+struct ExportBody: Codable, Sendable, Hashable {
+    var id: UUID
+    var format: String
+    var clientId: ClientID?
+    var planId: PlanID?
+    var status: String
+    var plansDone: Int
+    var plansTotal: Int
+    var fileName: String?
+    var error: String?
+    var jobId: Int64?
+    var createdAt: Date
+    var finishedAt: Date?
+    var expiresAt: Date?
+
+    init(_ r: ExportRecord) {
+        id = r.id
+        format = r.format
+        clientId = r.clientId.map(ClientID.init)
+        planId = r.planId.map(PlanID.init)
+        status = r.status
+        plansDone = r.plansDone
+        plansTotal = r.plansTotal
+        fileName = r.fileName
+        error = r.error
+        jobId = r.jobId
+        createdAt = r.createdAt
+        finishedAt = r.finishedAt
+        expiresAt = r.expiresAt
+    }
+}
+
+/// A background job of the agency, as `/v1/jobs` shows it.
+struct JobBody: Codable, Sendable, Hashable {
+    var id: Int64
+    var queue: String
+    var kind: String
+    var state: String
+    var attempt: Int
+    var maxAttempts: Int
+    var runAt: Date
+    var attemptedAt: Date?
+    var finalizedAt: Date?
+    var createdAt: Date
+    var errors: [AgencyJobStore.ErrorEntry]
+
+    init(_ r: AgencyJobStore.JobView) {
+        id = r.id
+        queue = r.queue
+        kind = r.kind
+        state = r.state
+        attempt = r.attempt
+        maxAttempts = r.maxAttempts
+        runAt = r.runAt
+        attemptedAt = r.attemptedAt
+        finalizedAt = r.finalizedAt
+        createdAt = r.createdAt
+        errors = r.errors
+    }
+}

@@ -97,21 +97,21 @@ struct WebhookRoutes {
         return response
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookRecord>> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookBody>> {
         let principal = try context.require(Self.action)
         let window = try ListWindow(request)
         let store = self.store
-        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(on: $0) }))
+        return JSONBody(window.page(try await database.withTenant(principal.agencyID) { try await store.list(on: $0) }).map(WebhookBody.init))
     }
 
-    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WebhookRecord> {
+    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WebhookBody> {
         let principal = try context.require(Self.action)
         let id = try context.uuidParameter("webhookId")
         let store = self.store
-        return JSONBody(try await database.withTenant(principal.agencyID) { try await store.get(id, on: $0) })
+        return JSONBody(WebhookBody(try await database.withTenant(principal.agencyID) { try await store.get(id, on: $0) }))
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WebhookRecord> {
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONBody<WebhookBody> {
         let principal = try context.require(Self.action)
         let id = try context.uuidParameter("webhookId")
         var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["url", "events", "description", "active"])
@@ -123,7 +123,7 @@ struct WebhookRoutes {
         try reader.check()
         let store = self.store
         return JSONBody(try await database.withTenant(principal.agencyID) { connection in
-            try await store.update(id, url: url, events: events, active: active, description: description, clearDescription: clearDescription, on: connection)
+            WebhookBody(try await store.update(id, url: url, events: events, active: active, description: description, clearDescription: clearDescription, on: connection))
         })
     }
 
@@ -145,7 +145,7 @@ struct WebhookRoutes {
         })
     }
 
-    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookDeliveryRecord>> {
+    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<WebhookDeliveryBody>> {
         let principal = try context.require(Self.action)
         let window = try ListWindow(request)
         let id = try context.uuidParameter("webhookId")
@@ -154,7 +154,7 @@ struct WebhookRoutes {
         return JSONBody(window.page(try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.get(id, on: connection)
             return try await store.deliveries(webhook: id, limit: limit, on: connection)
-        }))
+        }).map(WebhookDeliveryBody.init))
     }
 
     struct TestDelivery: Codable, Sendable {
