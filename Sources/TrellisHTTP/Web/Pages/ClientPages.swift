@@ -81,6 +81,7 @@ extension WebRoutes {
         var canShare: Bool
         var portalLinks: [PortalLink]
         var portalLinkAction: String
+        var editHref: String
     }
 
     /// Where are we with this brand, who works on it, what did we promise.
@@ -141,7 +142,7 @@ extension WebRoutes {
                                  status: link.revokedAt != nil ? "revoked" : (active ? "active" : "expired"), active: active,
                                  revoke: "/clients/\(ClientID(id))/portal-links/\(link.id.uuidString.lowercased())/revoke")
                 },
-                portalLinkAction: "/clients/\(ClientID(id))/portal-links")
+                portalLinkAction: "/clients/\(ClientID(id))/portal-links", editHref: "/clients/\(ClientID(id))/edit")
         }
         return try HTMLPage(html: templates.render("client", view)).response(from: request, context: context)
     }
