@@ -310,6 +310,15 @@ struct ContractRuleTests {
             #expect(cycle.status == 422, "\(cycle.text)")
             // A plan edit without If-Match is 428; a list cursor is digits; a bad one is 422.
             #expect(try await api.call(.post, "/v1/plans/\(plan)/archive", token: api.tokenA).status == 428)
+            // A person who is not there is a 404 naming the field, whether the task is new or edited (the violation arrives with
+            // the write's answer rows; schemathesis found it as a 500).
+            let stranger = UUID().uuidString.lowercased()
+            let newTask = try await api.call(.post, "/v1/plans/\(plan)/tasks", token: api.tokenA,
+                                             json: #"{"name":"T","durationMinutes":60,"assigneeId":"\#(stranger)"}"#, headers: [.ifMatch: "*"])
+            #expect(newTask.status == 404 && newTask.failingFields == ["assigneeId"], "\(newTask.text)")
+            let edited = try await api.call(.patch, "/v1/plans/\(plan)/tasks/\(first)", token: api.tokenA,
+                                            json: #"{"assigneeId":"\#(stranger)"}"#, headers: [.ifMatch: "*"])
+            #expect(edited.status == 404 && edited.failingFields == ["assigneeId"], "\(edited.text)")
             // …even when its body is wrong too: the missing precondition is said first (schemathesis found the other order).
             let twoUnits = #"{"durationMinutes":0,"durationHours":0}"#
             #expect(try await api.call(.patch, "/v1/plans/\(plan)/tasks/\(first)", token: api.tokenA, json: twoUnits).status == 428)

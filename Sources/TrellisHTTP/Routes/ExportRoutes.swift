@@ -172,8 +172,10 @@ struct ExportRoutes {
         var webcal: String
     }
 
-    /// Links are built from the configured public base URL, never from the request's `Host`.
-    func feedView(_ secret: String, _ request: Request) -> FeedView {
+    func feedView(_ secret: String, _ request: Request) -> FeedView { Self.feedView(secret, publicBaseURL: publicBaseURL) }
+
+    /// Links are built from the configured public base URL, never from the request's `Host` (the API and the web app).
+    static func feedView(_ secret: String, publicBaseURL: String) -> FeedView {
         let base = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
         let withoutScheme = base.split(separator: "://", maxSplits: 1).last.map(String.init) ?? base
         return FeedView(url: "\(base)/feeds/\(secret).ics", webcal: "webcal://\(withoutScheme)/feeds/\(secret).ics")

@@ -199,7 +199,9 @@ extension PlanStore {
         let (a, p) = (agency.rawValue, plan.id.rawValue)
         let name: String? = delta.planFields ? plan.name : nil
         let startsAt: Date? = delta.planFields ? plan.startsAt : nil
-        let rows = try await translatingConstraints(
+        // The rows are read inside: a constraint is checked at the end of the statement, so its violation arrives with
+        // the answer's rows, not when the query is sent.
+        return try await translatingConstraints(
             unique: ["plan_dependencies_pkey": "successorId"],
             foreignKeys: [
                 "plan_tasks_agency_id_plan_id_parent_id_fkey": "parentId", "plan_tasks_agency_id_assignee_id_fkey": "assigneeId",
@@ -207,7 +209,7 @@ extension PlanStore {
                 "plan_dependencies_agency_id_plan_id_successor_id_fkey": "successorId",
             ]
         ) {
-            try await connection.query("""
+            let rows = try await connection.query("""
                 WITH removed_links AS (
                     DELETE FROM plan_dependencies d USING jsonb_to_recordset(\(removedText)::jsonb) AS x("predecessorId" uuid, "successorId" uuid)
                     WHERE d.agency_id = \(a) AND d.plan_id = \(p) AND d.predecessor_id = x."predecessorId" AND d.successor_id = x."successorId"
@@ -257,16 +259,16 @@ extension PlanStore {
                     (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
                      WHERE m.agency_id = \(a) AND m.id = ANY (\(people)::uuid[]))::text
                 """, logger: logger)
-        }
-        for try await row in rows {
-            let record = try Self.decodePlan(row)
-            var names: [MemberID: String] = [:]
-            for (key, value) in try JSONText.decode([String: String].self, try row.makeRandomAccess()[9].decode(String.self)) {
-                if let uuid = UUID(uuidString: key) { names[MemberID(uuid)] = value }
+            for try await row in rows {
+                let record = try Self.decodePlan(row)
+                var names: [MemberID: String] = [:]
+                for (key, value) in try JSONText.decode([String: String].self, try row.makeRandomAccess()[9].decode(String.self)) {
+                    if let uuid = UUID(uuidString: key) { names[MemberID(uuid)] = value }
+                }
+                return (record, names)
             }
-            return (record, names)
+            throw StoreError.notFound("plan")
         }
-        throw StoreError.notFound("plan")
     }
 }
 

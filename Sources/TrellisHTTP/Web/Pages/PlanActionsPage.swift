@@ -41,12 +41,10 @@ extension WebRoutes {
         let scheduled = try await operations.read(PlanID(uuid), as: principal)
         let exports = ExportStore(logger: database.logger)
         let secret = try await database.withTenant(principal.agencyID) { try await exports.rotateFeed(agency: principal.agencyID, .plan(uuid), on: $0) }
-        let base = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
-        let withoutScheme = base.split(separator: "://", maxSplits: 1).last.map(String.init) ?? base
+        let links = ExportRoutes.feedView(secret, publicBaseURL: publicBaseURL)
         let view = FeedLinkView(
             shell: Shell(title: "Calendar subscription", section: "Clients", identity: identity, principal: principal),
-            planName: scheduled.plan.name, planHref: "/plans/\(scheduled.plan.id)", url: "\(base)/feeds/\(secret).ics",
-            webcal: "webcal://\(withoutScheme)/feeds/\(secret).ics")
+            planName: scheduled.plan.name, planHref: "/plans/\(scheduled.plan.id)", url: links.url, webcal: links.webcal)
         return try HTMLPage(html: templates.render("feed-link", view), status: .created).response(from: request, context: context)
     }
 }
