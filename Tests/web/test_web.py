@@ -323,3 +323,23 @@ def test_a_new_client_shows_the_apis_own_messages_next_to_the_fields(browser):
     page.click("button:has-text('Save')")
     expect(page.locator(".page-head .sub")).to_contain_text("Wine bar")
     page.context.close()
+
+
+def test_operations_lists_a_failed_job_with_its_errors_and_retries_it(browser):
+    import subprocess
+    subprocess.run(["psql", os.environ["TRELLIS_WEB_DB"], "-qc", """
+        INSERT INTO trellis_jobs (kind, queue, args, agency_id, state, attempt, max_attempts, errors, finalized_at)
+        VALUES ('export.bundle', 'exports', '{}', (SELECT id FROM agencies WHERE slug = 'demo'), 'discarded', 3, 3,
+                '[{"attempt": 3, "at": "2026-12-01T10:00:00Z", "error": "the disk is full"}]', now())
+        """], check=True)
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Operations")
+    expect(page.locator("h1")).to_have_text("Operations")
+    failed = page.locator("ul.jobs > li", has_text="export.bundle")
+    expect(failed).to_contain_text("the disk is full")
+    accessible(page)
+    failed.locator("button").click()
+    expect(page.locator("#notice")).to_contain_text("will run again")
+    expect(page.locator("ul.jobs > li", has_text="export.bundle")).to_have_count(0)
+    page.context.close()

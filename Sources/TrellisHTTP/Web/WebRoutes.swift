@@ -33,6 +33,8 @@ struct WebRoutes: Sendable {
         router.get("/clients/{clientId}/edit", use: editClientForm)
         router.post("/clients/{clientId}/edit", use: saveClient)
         router.get("/workload", use: workload)
+        router.get("/operations", use: operations)
+        router.post("/operations/jobs/{jobId}/retry", use: retryJob)
         router.get("/portal", use: portal)
         router.post("/portal/plans/{planId}/tasks/{taskId}/done", use: portalTaskDone)
         router.get("/portal/join/{secret}", use: joinPage)
