@@ -309,29 +309,6 @@ public struct PlanStore: Sendable {
         try await Self.onePlan(try await connection.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE id = \(id)", logger: logger))
     }
 
-    /// Locks the plan for an edit and checks the version the edit was based on.
-    public func lockForEdit(_ id: UUID, expectedVersion: Int?, on connection: PostgresConnection) async throws {
-        try await TrellisStore.lockForEdit(table: "plans", id: id, expected: expectedVersion, notFound: "plan", on: connection, logger: logger)
-    }
-
-    public func bumpVersion(_ id: UUID, on connection: PostgresConnection) async throws -> PlanRecord {
-        try await Self.onePlan(try await connection.query("""
-            UPDATE plans SET version = version + 1, updated_at = now() WHERE id = \(id) RETURNING \(unescaped: Self.planColumns)
-            """, logger: logger))
-    }
-
-    public func updatePlan(_ id: UUID, name: String?, startsAt: Date?, on connection: PostgresConnection) async throws {
-        try await connection.query("""
-            UPDATE plans SET name = coalesce(\(name), name), starts_at = coalesce(\(startsAt), starts_at) WHERE id = \(id)
-            """, logger: logger)
-    }
-
-    public func archivePlan(_ id: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("UPDATE plans SET archived_at = coalesce(archived_at, now()) WHERE id = \(id) RETURNING id", logger: logger)
-        for try await _ in rows { return }
-        throw StoreError.notFound("plan")
-    }
-
     /// The plan with its client, calendar, tasks, links and the names of assigned people.
     public func document(_ id: UUID, on connection: PostgresConnection) async throws -> PlanDocument {
         let plan = try await self.plan(id, on: connection)
@@ -409,33 +386,6 @@ public struct PlanStore: Sendable {
         }
     }
 
-    public func updateTask(plan: UUID, _ task: PlanTaskRecord, on connection: PostgresConnection) async throws {
-        let checklist = try JSONText.encode(task.checklist)
-        try await translatingConstraints(foreignKeys: [
-            "plan_tasks_agency_id_plan_id_parent_id_fkey": "parentId", "plan_tasks_agency_id_assignee_id_fkey": "assigneeId",
-        ]) {
-            try await connection.query("""
-                UPDATE plan_tasks SET position = \(task.position), parent_id = \(task.parentId), name = \(task.name),
-                    duration_minutes = \(task.durationMinutes), role_key = \(task.roleKey), assignee_id = \(task.assigneeId),
-                    checklist = \(checklist)::jsonb, constraint_kind = \(task.constraint?.kind.rawValue)::constraint_kind,
-                    constraint_at = \(task.constraint?.date), percent_complete = \(task.percentComplete),
-                    actual_start = \(task.actualStart), actual_finish = \(task.actualFinish)
-                WHERE plan_id = \(plan) AND id = \(task.id)
-                """, logger: logger)
-        }
-    }
-
-    public func deleteTask(plan: UUID, task: UUID, on connection: PostgresConnection) async throws {
-        // Children move up to the removed task's parent rather than disappearing with it.
-        try await connection.query("""
-            UPDATE plan_tasks SET parent_id = (SELECT parent_id FROM plan_tasks WHERE plan_id = \(plan) AND id = \(task))
-            WHERE plan_id = \(plan) AND parent_id = \(task)
-            """, logger: logger)
-        let rows = try await connection.query("DELETE FROM plan_tasks WHERE plan_id = \(plan) AND id = \(task) RETURNING id", logger: logger)
-        for try await _ in rows { return }
-        throw StoreError.notFound("task")
-    }
-
     public func insertDependency(agency: AgencyID, plan: UUID, _ link: PlanDependencyRecord, on connection: PostgresConnection) async throws {
         try await translatingConstraints(
             unique: ["plan_dependencies_pkey": "successorId"],
@@ -449,29 +399,6 @@ public struct PlanStore: Sendable {
                 VALUES (\(agency.rawValue), \(plan), \(link.predecessorId), \(link.successorId), \(link.kind.rawValue)::dependency_kind, \(link.lagMinutes))
                 """, logger: logger)
         }
-    }
-
-    public func deleteDependency(plan: UUID, predecessor: UUID, successor: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("""
-            DELETE FROM plan_dependencies WHERE plan_id = \(plan) AND predecessor_id = \(predecessor) AND successor_id = \(successor) RETURNING plan_id
-            """, logger: logger)
-        for try await _ in rows { return }
-        throw StoreError.notFound("dependency")
-    }
-
-    /// Raises the iCalendar SEQUENCE of every task whose scheduled dates moved since the last feed.
-    public func recordScheduledDates(plan: UUID, _ timeline: Timeline, on connection: PostgresConnection) async throws {
-        let ids = timeline.tasks.compactMap { UUID(uuidString: $0.id) }
-        let starts = timeline.tasks.map(\.earlyStart)
-        let finishes = timeline.tasks.map(\.earlyFinish)
-        try await connection.query("""
-            UPDATE plan_tasks t SET
-                ical_sequence = CASE WHEN t.ical_start IS NULL THEN 0 ELSE t.ical_sequence + 1 END,
-                ical_start = u.start, ical_finish = u.finish
-            FROM unnest(\(ids)::uuid[], \(starts)::timestamptz[], \(finishes)::timestamptz[]) AS u(id, start, finish)
-            WHERE t.plan_id = \(plan) AND t.id = u.id
-              AND (t.ical_start IS DISTINCT FROM u.start OR t.ical_finish IS DISTINCT FROM u.finish)
-            """, logger: logger)
     }
 
     // MARK: Baselines

@@ -77,12 +77,11 @@ extension WebRoutes {
         guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
         guard let raw = context.parameters.get("planId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("plan") }
         let id = PlanID(uuid)
-        let (scheduled, baseline) = try await operations.timeline(id, baseline: nil, as: principal)
-        let baselines = try await database.withTenant(principal.agencyID) { [plans = PlanStore(logger: database.logger)] in
+        let scheduled = try await operations.read(id, as: principal)
+        // The page compares with the latest baseline (the one saved last).
+        let latest = try await database.withTenant(principal.agencyID) { [plans = PlanStore(logger: database.logger)] in
             try await plans.baselines(plan: uuid, on: $0)
-        }
-        _ = baseline
-        let latest = baselines.last
+        }.last
         let now = self.now()
         let zoom = Self.zoomDayWidths.first { $0.0 == request.uri.queryParameters.get("zoom") } ?? Self.zoomDayWidths[1]
         let moved = Set((request.uri.queryParameters.get("moved") ?? "").split(separator: ",").map(String.init))
