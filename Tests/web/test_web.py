@@ -343,3 +343,65 @@ def test_operations_lists_a_failed_job_with_its_errors_and_retries_it(browser):
     expect(page.locator("#notice")).to_contain_text("will run again")
     expect(page.locator("ul.jobs > li", has_text="export.bundle")).to_have_count(0)
     page.context.close()
+
+
+def open_client_plan(page: Page, client: str):
+    page.click("nav >> text=Clients")
+    page.click(f"table.grid a:has-text('{client}')")
+    page.click("ul.plans a >> nth=0")
+    expect(page.locator("#tasks")).to_be_visible()
+
+
+def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browser):
+    page = new_page(browser)
+    sign_in(page)
+    open_client_plan(page, "Café Aurora")
+    task_name, new_predecessor = "Map suppliers and partners", "Shadow customer service"
+    before = row(page, task_name).locator("td.start").inner_text()
+    row(page, task_name).locator("a.button").click()
+    deps = page.locator("#dependencies")
+    expect(deps.locator("tbody tr")).to_have_count(1)  # it waits on "Learn the lines of business"
+    accessible(page)
+
+    # Finish-to-start with a lag of three working days: the task now starts after the new predecessor.
+    page.select_option("#predecessor", label=new_predecessor)
+    page.select_option("#kind", value="FS")
+    page.fill("#lagDays", "3")
+    page.click("button:has-text('Add dependency')")
+    expect(page.locator("#notice")).to_contain_text(f"now waits on “{new_predecessor}”")
+    added = deps.locator("tbody tr", has_text=new_predecessor)
+    expect(added).to_contain_text("Finish → start")
+    expect(added).to_contain_text("3 d")
+    page.click("p.crumbs a")
+    after = row(page, task_name).locator("td.start").inner_text()
+    assert after != before, "the task moved after its new predecessor"
+
+    # A dependency that would close a loop is refused next to the dependency fields, and nothing is saved.
+    row(page, task_name).locator("a.button").click()
+    page.select_option("#predecessor", label="Immersion report to the client")
+    page.click("button:has-text('Add dependency')")
+    expect(page.locator("#link-error")).to_contain_text("Immersion report to the client")
+    expect(deps.locator("tbody tr")).to_have_count(2)
+    accessible(page)
+
+    # Removing it puts the task back where it was.
+    deps.locator("tbody tr", has_text=new_predecessor).locator("button").click()
+    expect(page.locator("#notice")).to_contain_text("Dependency removed")
+    expect(deps.locator("tbody tr")).to_have_count(1)
+    page.click("p.crumbs a")
+    assert row(page, task_name).locator("td.start").inner_text() == before
+
+    # Actual dates: a finish before the start is refused beside the field; a valid pair is kept.
+    row(page, task_name).locator("a.button").click()
+    page.fill("#actualStart", "2026-03-10")
+    page.fill("#actualFinish", "2026-03-02")
+    page.click("button.primary")
+    expect(page.locator("#actualFinish-error")).to_be_visible()
+    page.fill("#actualFinish", "2026-03-20")
+    page.click("button.primary")
+    expect(page.locator("#notice")).to_contain_text("Saved")
+    row(page, task_name).locator("a.button").click()
+    expect(page.locator("#actualStart")).to_have_value("2026-03-10")
+    expect(page.locator("#actualFinish")).to_have_value("2026-03-20")
+    page.screenshot(path=f"{SHOTS}/task-form.png", full_page=True)
+    page.context.close()

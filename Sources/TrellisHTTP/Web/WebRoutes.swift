@@ -44,6 +44,8 @@ struct WebRoutes: Sendable {
         router.get("/plans/{planId}", use: plan)
         router.get("/plans/{planId}/tasks/{taskId}", use: taskForm)
         router.post("/plans/{planId}/tasks/{taskId}", use: taskSubmit)
+        router.post("/plans/{planId}/tasks/{taskId}/links", use: addLink)
+        router.post("/plans/{planId}/tasks/{taskId}/links/{predecessorId}/remove", use: removeLink)
         router.post("/plans/{planId}/move", use: moveTask)
         router.post("/plans/{planId}/baselines", use: saveBaseline)
         router.post("/plans/{planId}/feed", use: planFeed)

@@ -21,6 +21,8 @@ extension WebRoutes {
         var constraintDate: String
         var assignees: [Option]
         var clientAction: Bool
+        var actualStart: String
+        var actualFinish: String
         /// What the form showed when it was opened, sent back so a conflict can say what changed meanwhile.
         var was: [Option]
         var errors: [String: String] = [:]
@@ -29,7 +31,30 @@ extension WebRoutes {
         var timeZone: String
         /// A refusal that belongs to no one field (a cycle the edit would make).
         var general: String?
+        /// The task's dependencies: what it waits on (removable here) and what waits on it.
+        var predecessors: [LinkRow] = []
+        var successors: [LinkRow] = []
+        var linkAction: String = ""
+        var linkCandidates: [Option] = []
+        var linkKinds: [Option] = []
+        var linkLag: String = "0"
+        var linkError: String?
+        var notice: String?
     }
+
+    struct LinkRow: Sendable {
+        var name: String
+        var href: String
+        var kind: String
+        var lag: String
+        var hasLag: Bool
+        var removeAction: String
+    }
+
+    static let dependencyLabels: [(DependencyKind, String)] = [
+        (.finishToStart, "Finish → start"), (.startToStart, "Start → start"),
+        (.finishToFinish, "Finish → finish"), (.startToFinish, "Start → finish"),
+    ]
 
     /// The fields a person edits, as text (what the form holds, and what a conflict compares).
     struct TaskFields: Sendable, Equatable {
@@ -41,11 +66,15 @@ extension WebRoutes {
         var assignee: String
         /// "on" when the task waits on the client.
         var clientAction: String
+        /// The days work really started and finished (local dates), empty while unknown.
+        var actualStart: String
+        var actualFinish: String
 
         static let labels = ["name": "Name", "durationHours": "Duration (working hours)", "percent": "Progress (%)",
                              "constraintKind": "Date constraint", "constraintDate": "Constraint date", "assignee": "Assignee",
-                             "clientAction": "Waiting on the client"]
-        static let keys = ["name", "durationHours", "percent", "constraintKind", "constraintDate", "assignee", "clientAction"]
+                             "clientAction": "Waiting on the client", "actualStart": "Actual start", "actualFinish": "Actual finish"]
+        static let keys = ["name", "durationHours", "percent", "constraintKind", "constraintDate", "assignee", "clientAction",
+                           "actualStart", "actualFinish"]
 
         init(_ task: PlannedTask, calendar: WorkCalendar) {
             name = task.name
@@ -56,6 +85,8 @@ extension WebRoutes {
             constraintDate = task.constraint.map { calendar.localDate(of: $0.date).description } ?? ""
             assignee = task.assigneeID?.description ?? ""
             clientAction = task.clientAction ? "on" : ""
+            actualStart = task.actualStart.map { calendar.localDate(of: $0).description } ?? ""
+            actualFinish = task.actualFinish.map { calendar.localDate(of: $0).description } ?? ""
         }
 
         init(form: WebForm, prefix: String = "") {
@@ -66,6 +97,8 @@ extension WebRoutes {
             constraintDate = form.values[prefix + "constraintDate"] ?? ""
             assignee = form.values[prefix + "assignee"] ?? ""
             clientAction = form.values[prefix + "clientAction"] == "on" ? "on" : ""
+            actualStart = form.values[prefix + "actualStart"] ?? ""
+            actualFinish = form.values[prefix + "actualFinish"] ?? ""
         }
 
         /// These fields with every field the person changed (from `opened` to `submitted`) taken from `submitted`: what
@@ -79,6 +112,8 @@ extension WebRoutes {
             if submitted.constraintDate != opened.constraintDate { merged.constraintDate = submitted.constraintDate }
             if submitted.assignee != opened.assignee { merged.assignee = submitted.assignee }
             if submitted.clientAction != opened.clientAction { merged.clientAction = submitted.clientAction }
+            if submitted.actualStart != opened.actualStart { merged.actualStart = submitted.actualStart }
+            if submitted.actualFinish != opened.actualFinish { merged.actualFinish = submitted.actualFinish }
             return merged
         }
 
@@ -90,6 +125,8 @@ extension WebRoutes {
             case "constraintKind": constraintKind
             case "constraintDate": constraintDate
             case "clientAction": clientAction
+            case "actualStart": actualStart
+            case "actualFinish": actualFinish
             default: assignee
             }
         }
@@ -114,9 +151,30 @@ extension WebRoutes {
                 + members.filter { $0.role != .clientViewer }.map {
                     .init(value: MemberID($0.id).description, label: $0.displayName, selected: MemberID($0.id).description == fields.assignee)
                 },
-            clientAction: fields.clientAction == "on",
+            clientAction: fields.clientAction == "on", actualStart: fields.actualStart, actualFinish: fields.actualFinish,
             was: TaskFields.keys.map { .init(value: "was_" + $0, label: opened[$0], selected: false) },
-            timeZone: scheduled.plan.calendar.timeZoneID)
+            timeZone: scheduled.plan.calendar.timeZoneID,
+            predecessors: linkRows(scheduled, task: task, predecessors: true),
+            successors: linkRows(scheduled, task: task, predecessors: false),
+            linkAction: "/plans/\(scheduled.plan.id)/tasks/\(task.id)/links",
+            linkCandidates: scheduled.plan.tasks.filter { other in
+                other.id != task.id && !scheduled.plan.links.contains { $0.predecessor == other.id && $0.successor == task.id }
+            }.map { .init(value: $0.id.description, label: $0.name, selected: false) },
+            linkKinds: Self.dependencyLabels.map { .init(value: $0.0.rawValue, label: $0.1, selected: $0.0 == .finishToStart) })
+    }
+
+    func linkRows(_ scheduled: ScheduledPlan, task: PlannedTask, predecessors: Bool) -> [LinkRow] {
+        let plan = scheduled.plan
+        return plan.links.filter { predecessors ? $0.successor == task.id : $0.predecessor == task.id }.compactMap { link in
+            let otherID = predecessors ? link.predecessor : link.successor
+            guard let other = plan.task(otherID) else { return nil }
+            let lag = link.lagMinutes == 0 ? "—"
+                : (link.lagMinutes < 0 ? "lead " : "") + WebFormat.duration(minutes: abs(link.lagMinutes), minutesPerDay: plan.calendar.minutesPerDay)
+            return LinkRow(
+                name: other.name, href: "/plans/\(plan.id)/tasks/\(other.id)",
+                kind: Self.dependencyLabels.first { $0.0 == link.kind }?.1 ?? link.kind.rawValue, lag: lag, hasLag: link.lagMinutes != 0,
+                removeAction: "/plans/\(plan.id)/tasks/\(link.successor)/links/\(link.predecessor)/remove")
+        }
     }
 
     func loadTask(_ context: AppRequestContext, principal: Principal) async throws -> (ScheduledPlan, PlannedTask, [MemberRecord]) {
@@ -135,8 +193,9 @@ extension WebRoutes {
         try principal.requireWeb(.writePlans)
         let (scheduled, task, members) = try await loadTask(context, principal: principal)
         let fields = TaskFields(task, calendar: scheduled.plan.calendar)
-        let view = taskFormView(scheduled, task: task, fields: fields, opened: fields, members: members,
+        var view = taskFormView(scheduled, task: task, fields: fields, opened: fields, members: members,
                                 shell: Shell(title: "Edit \(task.name)", section: "Clients", identity: identity, principal: principal))
+        view.notice = request.uri.queryParameters.get("notice").map { String($0) }
         return try HTMLPage(html: templates.render("task", view)).response(from: request, context: context)
     }
 
@@ -180,6 +239,17 @@ extension WebRoutes {
             else { view.errors["assigneeId"] = "Choose a person" }
         }
         if submitted.clientAction != opened.clientAction { patch.clientAction = submitted.clientAction == "on" }
+        // Actual dates: work began at the day's first working minute and ended at its last.
+        if submitted.actualStart != opened.actualStart {
+            if submitted.actualStart.isEmpty { patch.actualStart = .set(nil) }
+            else if let day = LocalDate(submitted.actualStart), let instant = calendar.firstWorkingMinute(on: day) { patch.actualStart = .set(instant) }
+            else { view.errors["actualStart"] = "Enter a date, or leave it empty while the task has not started" }
+        }
+        if submitted.actualFinish != opened.actualFinish {
+            if submitted.actualFinish.isEmpty { patch.actualFinish = .set(nil) }
+            else if let day = LocalDate(submitted.actualFinish), let instant = calendar.endOfWorkingDay(day) { patch.actualFinish = .set(instant) }
+            else { view.errors["actualFinish"] = "Enter a date, or leave it empty while the task is not finished" }
+        }
         guard view.errors.isEmpty else {
             return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
         }
@@ -221,6 +291,60 @@ extension WebRoutes {
             view.general = failure.fieldErrors.map(\.message).joined(separator: "; ")
             return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
         }
+    }
+
+    /// Adds a predecessor through the same operation as `POST /v1/plans/{planId}/dependencies`; a cycle or a bad lag
+    /// comes back on the form beside the dependency fields.
+    @Sendable func addLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        let form = try await WebForm.read(request, context: context)
+        try form.requireCSRF(context)
+        let (scheduled, task, members) = try await loadTask(context, principal: principal)
+        let fields = TaskFields(task, calendar: scheduled.plan.calendar)
+        var view = taskFormView(scheduled, task: task, fields: fields, opened: fields, members: members,
+                                shell: Shell(title: "Edit \(task.name)", section: "Clients", identity: identity, principal: principal))
+        let lagText = (form.values["lagDays"] ?? "").trimmingCharacters(in: .whitespaces)
+        view.linkLag = lagText
+        guard let raw = form.values["predecessor"], let uuid = UUID(uuidString: raw) else {
+            view.linkError = "Choose the task this one waits on"
+            return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
+        }
+        guard let lag = lagText.isEmpty ? 0 : Double(lagText.replacingOccurrences(of: ",", with: ".")), lag.isFinite else {
+            view.linkError = "Enter the lag in working days, like 2 or -1 for a lead"
+            return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
+        }
+        let kind = DependencyKind(rawValue: form.values["kind"] ?? "") ?? .finishToStart
+        let link = NewLink(predecessor: TaskID(uuid), successor: task.id, kind: kind, lag: .days(lag))
+        do {
+            let after = try await operations.edit(scheduled.plan.id, expectedVersion: nil, .addLink(link), as: principal)
+            let name = after.plan.task(TaskID(uuid))?.name ?? "the task"
+            let notice = "“\(task.name)” now waits on “\(name)”."
+            return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#dependencies")
+        } catch PlanChangeError.invalid(let errors) {
+            view.linkError = errors.map { $0.field == "lagDays" ? "Lag \($0.message)" : $0.message }.joined(separator: "; ")
+        } catch PlanChangeError.duplicateLink {
+            view.linkError = "These two tasks are already linked"
+        } catch PlanChangeError.unknownReference {
+            view.linkError = "That task is no longer in the plan"
+        } catch let failure as PlanNotSchedulable {
+            view.linkError = failure.fieldErrors.map(\.message).joined(separator: "; ")
+        }
+        return try HTMLPage(html: templates.render("task", view), status: .unprocessableContent).response(from: request, context: context)
+    }
+
+    @Sendable func removeLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let (principal, _) = try await session(context) else { return Self.signInRedirect(request) }
+        let form = try await WebForm.read(request, context: context)
+        try form.requireCSRF(context)
+        let (scheduled, task, _) = try await loadTask(context, principal: principal)
+        guard let raw = context.parameters.get("predecessorId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("dependency") }
+        do {
+            _ = try await operations.edit(scheduled.plan.id, expectedVersion: nil, .removeLink(predecessor: TaskID(uuid), successor: task.id), as: principal)
+        } catch PlanChangeError.unknownLink {
+            // Already gone (a second click, or someone else removed it): the page shows what is there now.
+        }
+        let notice = "Dependency removed."
+        return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#dependencies")
     }
 
     static func describe(_ key: String, _ value: String, _ members: [MemberRecord]) -> String {
