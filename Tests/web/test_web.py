@@ -405,3 +405,62 @@ def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browse
     expect(page.locator("#actualFinish")).to_have_value("2026-03-20")
     page.screenshot(path=f"{SHOTS}/task-form.png", full_page=True)
     page.context.close()
+
+
+def test_the_client_calendar_is_edited_with_messages_beside_the_days_and_reschedules_the_plans(browser):
+    import subprocess
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Clients")
+    page.click("table.grid a:has-text('Café Aurora')")
+    page.click("a:has-text('Edit calendar')")
+    expect(page.locator("h1")).to_have_text("Working calendar")
+    expect(page.locator("#day_monday")).to_have_value("09:00–14:00")
+    accessible(page)
+
+    # Hours a person might type wrong, and a day that is not a date: each message stands beside its field.
+    page.fill("#day_monday", "9 to 2")
+    page.fill("#day_tuesday", "09:00–12:00, 11:00–14:00")
+    page.fill("#holidays", "2026-12-25\nChristmas")
+    page.click("button:has-text('Save calendar')")
+    expect(page.locator("#day_monday-error")).to_contain_text("09:00–13:00")
+    expect(page.locator("#holidays-error")).to_contain_text("“Christmas” is not a date")
+    expect(page.locator("#day_tuesday")).to_have_value("09:00–12:00, 11:00–14:00")  # what was typed stays
+    accessible(page)
+    page.fill("#holidays", "2026-12-25")
+    page.fill("#day_monday", "9:00-14:00")
+    page.click("button:has-text('Save calendar')")
+    expect(page.locator("#day_tuesday-error")).to_contain_text("overlap")
+
+    # A good calendar: Fridays off, Christmas and a short Christmas Eve.
+    page.fill("#day_tuesday", "09:00–14:00")
+    page.fill("#day_friday", "")
+    page.fill("#exceptions", "2026-12-24 09:00–12:00")
+    page.click("button:has-text('Save calendar')")
+    expect(page.locator("#notice")).to_contain_text("being rescheduled")
+    calendar = page.locator("section[aria-labelledby=calendar-h]")
+    expect(calendar.locator("tr", has_text="Fri")).to_contain_text("Not working")
+    expect(calendar.locator("ul.holidays")).to_contain_text("25 Dec 2026")
+    expect(calendar.locator("ul.exceptions")).to_contain_text("24 Dec 2026: 09:00–12:00")
+    # The plans are rescheduled by the worker: one recompute job per active plan of the client is waiting for it.
+    queued = subprocess.run(["psql", os.environ["TRELLIS_WEB_DB"], "-Atc",
+                             "SELECT count(*) FROM trellis_jobs WHERE kind = 'plan.recompute' AND state = 'available'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert int(queued) >= 1
+
+    # A form opened before someone else's save does not overwrite it.
+    page.click("a:has-text('Edit calendar')")
+    other = new_page(browser)
+    sign_in(other)
+    other.goto(page.url)
+    other.fill("#day_saturday", "10:00–12:00")
+    other.click("button:has-text('Save calendar')")
+    expect(other.locator("#notice")).to_be_visible()
+    page.fill("#day_sunday", "10:00–11:00")
+    page.click("button:has-text('Save calendar')")
+    expect(page.locator(".alert.warn")).to_contain_text("Someone else changed this calendar")
+    expect(page.locator("#day_saturday")).to_have_value("10:00–12:00")
+    expect(page.locator("#day_sunday")).to_have_value("")
+    page.screenshot(path=f"{SHOTS}/calendar-form.png", full_page=True)
+    other.context.close()
+    page.context.close()

@@ -32,6 +32,8 @@ struct WebRoutes: Sendable {
         router.get("/clients/{clientId}", use: client)
         router.get("/clients/{clientId}/edit", use: editClientForm)
         router.post("/clients/{clientId}/edit", use: saveClient)
+        router.get("/clients/{clientId}/calendar", use: calendarForm)
+        router.post("/clients/{clientId}/calendar", use: calendarSubmit)
         router.get("/workload", use: workload)
         router.get("/operations", use: operations)
         router.post("/operations/jobs/{jobId}/retry", use: retryJob)

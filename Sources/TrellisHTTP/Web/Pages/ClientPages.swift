@@ -78,6 +78,9 @@ extension WebRoutes {
         var plans: [Plan]
         var week: [Day]
         var holidays: [String]
+        var exceptions: [String]
+        var calendarHref: String
+        var notice: String?
         var canShare: Bool
         var portalLinks: [PortalLink]
         var portalLinkAction: String
@@ -133,6 +136,11 @@ extension WebRoutes {
                 contacts: contacts.map { .init(id: $0.id.uuidString.lowercased(), name: $0.name, title: $0.title ?? "", email: $0.email ?? "") },
                 holders: holders, plans: planLines, week: week,
                 holidays: calendar.holidays.sorted().map(WebFormat.day),
+                exceptions: calendar.exceptions.sorted { $0.key < $1.key }.map { date, intervals in
+                    WebFormat.day(date) + ": " + (intervals.isEmpty ? "not working" : intervals.map(\.description).joined(separator: ", "))
+                },
+                calendarHref: "/clients/\(ClientID(id))/calendar",
+                notice: request.uri.queryParameters.get("notice").map { String($0) },
                 canShare: canShare,
                 portalLinks: links.map { link in
                     let active = link.revokedAt == nil && link.expiresAt > now
