@@ -464,3 +464,34 @@ def test_the_client_calendar_is_edited_with_messages_beside_the_days_and_resched
     page.screenshot(path=f"{SHOTS}/calendar-form.png", full_page=True)
     other.context.close()
     page.context.close()
+
+
+def test_a_plan_is_started_from_a_template_for_a_client(browser):
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Clients")
+    page.click("table.grid a:has-text('Café Aurora')")
+    page.click("a:has-text('Start a plan from a template')")
+    expect(page.locator("h1")).to_have_text("Templates")
+    accessible(page)
+    page.click("ul.cards a >> nth=0")
+    expect(page.locator(".phase").first).to_be_visible()
+    expect(page.locator("#client option:checked")).to_have_text("Café Aurora")  # chosen by the client page's link
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/template.png", full_page=True)
+    # No start day: the message stands beside the field, what was chosen stays.
+    page.fill("#name", "Café Aurora — second location")
+    page.click("button:has-text('Create plan')")
+    expect(page.locator("#starts-error")).to_be_visible()
+    expect(page.locator("#name")).to_have_value("Café Aurora — second location")
+    accessible(page)
+    page.fill("#startsOn", "2027-03-01")
+    page.click("button:has-text('Create plan')")
+    expect(page.locator("#notice")).to_contain_text("Plan created")
+    expect(page.locator("h1")).to_contain_text("Café Aurora — second location")
+    # The plan starts on the client's calendar on the first working day on or after 1 March 2027 (a Monday).
+    expect(page.locator("table.tasks tbody tr td.start").first).to_contain_text("1 Mar")
+    page.goto(BASE + "/clients")
+    page.click("table.grid a:has-text('Café Aurora')")
+    expect(page.locator("ul.plans")).to_contain_text("second location")
+    page.context.close()

@@ -80,6 +80,7 @@ extension WebRoutes {
         var holidays: [String]
         var exceptions: [String]
         var calendarHref: String
+        var newPlanHref: String?
         var notice: String?
         var canShare: Bool
         var portalLinks: [PortalLink]
@@ -140,6 +141,7 @@ extension WebRoutes {
                     WebFormat.day(date) + ": " + (intervals.isEmpty ? "not working" : intervals.map(\.description).joined(separator: ", "))
                 },
                 calendarHref: "/clients/\(ClientID(id))/calendar",
+                newPlanHref: TenantPolicy.allows(principal.role, .writePlans) ? "/templates?client=\(ClientID(id))" : nil,
                 notice: request.uri.queryParameters.get("notice").map { String($0) },
                 canShare: canShare,
                 portalLinks: links.map { link in
