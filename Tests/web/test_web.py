@@ -495,3 +495,57 @@ def test_a_plan_is_started_from_a_template_for_a_client(browser):
     page.click("table.grid a:has-text('Café Aurora')")
     expect(page.locator("ul.plans")).to_contain_text("second location")
     page.context.close()
+
+
+def test_a_heatmap_cell_opens_that_persons_week_and_their_roles_and_time_off_are_edited(browser):
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Workload")
+    ben = page.locator("table.heatmap tbody tr", has=page.locator("th", has_text="Ben Okafor"))
+    cell = ben.locator("td.cell.over a").first
+    iso = cell.get_attribute("href").split("week=")[1]
+    cell.click()
+    expect(page.locator("h1")).to_have_text("Ben Okafor")
+    week = page.locator("section.week-detail")
+    expect(week.locator("h2")).to_contain_text(f"Week {iso}")
+    # Over-allocated that week: he holds more than one client's role in it, each named with its allocation.
+    assert week.locator("h3:has-text('Holds') + ul li, h3:has-text('Holds') ~ ul.plain li").count() >= 2
+    expect(page.locator("table.holdings")).to_be_visible()
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/person-week.png", full_page=True)
+
+    # A role for a client: a wrong allocation is named beside the field, then a tentative one is added.
+    roles_before = page.locator("table.holdings tbody tr").count()
+    page.select_option("#a-client", label="Café Aurora")
+    page.select_option("#a-role", index=1)
+    page.fill("#a-amount", "150")
+    page.fill("#a-starts", "2027-01-04")
+    page.fill("#a-ends", "2027-02-26")
+    page.click("button:has-text('Add role')")
+    expect(page.locator("#a-amount-error")).to_contain_text("0.01 to 100")
+    expect(page.locator("#a-starts")).to_have_value("2027-01-04")
+    accessible(page)
+    page.fill("#a-amount", "20")
+    page.check("#a-soft")
+    page.click("button:has-text('Add role')")
+    expect(page.locator("#notice")).to_contain_text("Assignment added")
+    expect(page.locator("table.holdings tbody tr")).to_have_count(roles_before + 1)
+    expect(page.locator("table.holdings tbody tr", has_text="Café Aurora").last).to_contain_text("tentative")
+
+    # Time off: the last day before the first is refused; a good week off shows on the heatmap as time off.
+    page.fill("#offFrom", "2027-01-15")
+    page.fill("#offTo", "2027-01-11")
+    page.click("button:has-text('Book time off')")
+    expect(page.locator("#offTo-error")).to_have_text("Must not be before the first day")
+    page.fill("#offTo", "2027-01-22")
+    page.fill("#reason", "Holiday")
+    page.click("button:has-text('Book time off')")
+    expect(page.locator("#notice")).to_contain_text("Time off added")
+    expect(page.locator("ul.absences")).to_contain_text("Holiday")
+    page.goto(BASE + "/workload?from=2027-W02")
+    ben = page.locator("table.heatmap tbody tr", has=page.locator("th", has_text="Ben Okafor"))
+    expect(ben.locator("td.cell").first).to_have_class(re.compile(r"\boff\b"))
+    page.click("nav >> text=People")
+    expect(page.locator("table.people")).to_contain_text("Ben Okafor")
+    accessible(page)
+    page.context.close()

@@ -157,6 +157,7 @@ struct Shell: Sendable {
         self.timeZoneNote = timeZoneNote
         var items: [(String, String)] = principal.role == .clientViewer ? [("Portal", "/portal")] : [("Today", "/today"), ("Clients", "/clients")]
         if principal.role != .clientViewer { items.append(("Templates", "/templates")) }
+        if TenantPolicy.allows(principal.role, .readPeople) && principal.role != .clientViewer { items.append(("People", "/people")) }
         if TenantPolicy.allows(principal.role, .readWorkload) { items.append(("Workload", "/workload")) }
         if TenantPolicy.allows(principal.role, .manageIntegrations) { items.append(("Operations", "/operations")) }
         nav = items.map { NavItem(label: $0.0, href: $0.1, current: $0.0 == section) }

@@ -11,9 +11,12 @@ extension WebRoutes {
             var detail: String
             var soft: Bool
             var timeOff: Bool
+            /// That person's assignments and tasks of that week.
+            var href: String
         }
         struct Row: Sendable {
             var name: String
+            var href: String
             var capacity: String
             var cells: [Cell]
         }
@@ -44,14 +47,15 @@ extension WebRoutes {
         var week = start
         while week <= end { weeks.append(week); week = week.next }
         let rows = report.map { row -> WorkloadView.Row in
-            .init(name: row.name, capacity: WebFormat.hours(row.weeklyCapacityHours), cells: row.weeks.map { w in
+            .init(name: row.name, href: "/people/\(row.memberId)", capacity: WebFormat.hours(row.weeklyCapacityHours), cells: row.weeks.map { w in
                 let percent = w.availableHours > 0 ? w.hardHours / w.availableHours * 100 : (w.hardHours > 0 ? 999 : 0)
                 let band = w.overAllocated || percent >= 107 ? "over" : percent >= 93 ? "full" : "under"
                 let label = w.availableHours > 0 ? "\(Int(percent.rounded())) %" : (w.hardHours > 0 ? "off, booked" : "off")
                 return .init(
                     band: band, label: label,
                     detail: "\(WebFormat.hours(w.hardHours)) booked\(w.softHours > 0 ? " + \(WebFormat.hours(w.softHours)) tentative" : "") of \(WebFormat.hours(w.availableHours)) available",
-                    soft: w.softHours > 0, timeOff: w.availableHours < row.weeklyCapacityHours)
+                    soft: w.softHours > 0, timeOff: w.availableHours < row.weeklyCapacityHours,
+                    href: "/people/\(row.memberId)?week=\(w.week.iso)")
             })
         }
         var previous = start
