@@ -257,14 +257,17 @@ def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_d
     expect(client.locator("ul.waiting li", has_text=CLIENT_TASK)).to_have_count(0)
     client.context.close()
 
-    # The assignee hears of it in the inbox.
-    inbox = agency.request.get(BASE + "/v1/notifications")
-    assert inbox.ok, inbox.text()
-    items = inbox.json()["items"]
-    done = [n for n in items if n["kind"] == "client_done"]
-    assert done and CLIENT_TASK in done[0]["title"] and "Approved" in done[0]["body"], items
+    # The assignee hears of it in the inbox, linked to the task, and can mark it read.
     agency.goto(BASE + "/today")
     expect(agency.locator("a:has-text('unread in your inbox')")).not_to_contain_text("0 unread")
+    agency.click("a:has-text('unread in your inbox')")
+    expect(agency.locator("h1")).to_have_text("Inbox")
+    message = agency.locator("ul.inbox li.unread", has_text=CLIENT_TASK).first
+    expect(message).to_contain_text("Approved")
+    accessible(agency)
+    unread_before = agency.locator("ul.inbox li.unread").count()
+    message.locator("button:has-text('Mark read')").click()
+    expect(agency.locator("ul.inbox li.unread")).to_have_count(unread_before - 1)
 
     # Withdrawn, the link no longer opens anything.
     agency.click("nav >> text=Clients")
@@ -341,7 +344,8 @@ def test_operations_lists_a_failed_job_with_its_errors_and_retries_it(browser):
     accessible(page)
     failed.locator("button").click()
     expect(page.locator("#notice")).to_contain_text("will run again")
-    expect(page.locator("ul.jobs > li", has_text="export.bundle")).to_have_count(0)
+    expect(page.locator("section[aria-labelledby=failed-h] ul.jobs > li", has_text="export.bundle")).to_have_count(0)
+    expect(page.locator("ul.jobs.pending > li", has_text="export.bundle")).to_contain_text("available")
     page.context.close()
 
 
@@ -548,4 +552,54 @@ def test_a_heatmap_cell_opens_that_persons_week_and_their_roles_and_time_off_are
     page.click("nav >> text=People")
     expect(page.locator("table.people")).to_contain_text("Ben Okafor")
     accessible(page)
+    page.context.close()
+
+
+def test_operations_cancels_a_waiting_job_shows_webhook_deliveries_and_creates_and_revokes_a_token(browser):
+    import subprocess
+    job = subprocess.run(["psql", os.environ["TRELLIS_WEB_DB"], "-Atqc", """
+        INSERT INTO trellis_jobs (kind, queue, args, agency_id, state, run_at)
+        VALUES ('export.bundle', 'exports', '{}', (SELECT id FROM agencies WHERE slug = 'demo'), 'scheduled', now() + interval '1 hour')
+        RETURNING id""", ], capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["psql", os.environ["TRELLIS_WEB_DB"], "-qc", """
+        WITH hook AS (
+            INSERT INTO webhooks (agency_id, id, url, events, secret, description)
+            VALUES ((SELECT id FROM agencies WHERE slug = 'demo'), gen_random_uuid(), 'https://hooks.example.com/trellis',
+                    '{plan.updated}', 'whsec_test', 'Reporting')
+            RETURNING agency_id, id)
+        INSERT INTO webhook_deliveries (agency_id, id, webhook_id, delivery_id, event, payload, attempt, status_code, duration_ms, succeeded, attempted_at)
+        SELECT agency_id, gen_random_uuid(), id, gen_random_uuid(), 'plan.updated', '{}'::jsonb, 1, 503, 120, false, now() - interval '1 minute' FROM hook
+        UNION ALL SELECT agency_id, gen_random_uuid(), id, gen_random_uuid(), 'plan.updated', '{}'::jsonb, 2, 200, 80, true, now() FROM hook;
+        """], check=True)
+    page = new_page(browser)
+    sign_in(page)
+    page.click("nav >> text=Operations")
+    waiting = page.locator("ul.jobs.pending > li", has_text=f"job {job} ")
+    expect(waiting).to_contain_text("scheduled")
+    waiting.locator("button").click()
+    expect(page.locator("#notice")).to_contain_text(f"Job {job} was cancelled")
+    expect(page.locator("ul.jobs.pending > li", has_text=f"job {job} ")).to_have_count(0)
+
+    hook = page.locator(".webhook", has_text="hooks.example.com")
+    expect(hook.locator("table.deliveries tbody tr")).to_have_count(2)
+    expect(hook.locator("table.deliveries")).to_contain_text("HTTP 503")
+    expect(hook.locator("table.deliveries")).to_contain_text("HTTP 200")
+
+    # A token: no name is refused beside the field; a named one shows its secret once, and the secret works.
+    page.click("button:has-text('Create token')")
+    expect(page.locator("#token-error")).to_be_visible()
+    page.fill("#tokenName", "Reporting script")
+    page.click("button:has-text('Create token')")
+    secret = page.input_value("#secret")
+    assert secret.startswith("trl_")
+    accessible(page)
+    page.screenshot(path=f"{SHOTS}/operations.png", full_page=True)
+    me = page.request.get(BASE + "/v1/me", headers={"Authorization": f"Bearer {secret}", "Cookie": ""})
+    assert me.status == 200
+    page.goto(BASE + "/operations")
+    expect(page.locator("#secret")).to_have_count(0)  # shown once
+    page.locator("table.tokens tr", has_text="Reporting script").locator("button:has-text('Revoke')").click()
+    expect(page.locator("#notice")).to_contain_text("revoked")
+    expect(page.locator("table.tokens tr", has_text="Reporting script")).to_contain_text("revoked")
+    assert page.request.get(BASE + "/v1/me", headers={"Authorization": f"Bearer {secret}", "Cookie": ""}).status == 401
     page.context.close()

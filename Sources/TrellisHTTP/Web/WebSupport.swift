@@ -160,6 +160,7 @@ struct Shell: Sendable {
         if TenantPolicy.allows(principal.role, .readPeople) && principal.role != .clientViewer { items.append(("People", "/people")) }
         if TenantPolicy.allows(principal.role, .readWorkload) { items.append(("Workload", "/workload")) }
         if TenantPolicy.allows(principal.role, .manageIntegrations) { items.append(("Operations", "/operations")) }
+        if principal.role != .clientViewer { items.append(("Inbox", "/inbox")) }
         nav = items.map { NavItem(label: $0.0, href: $0.1, current: $0.0 == section) }
     }
 }
@@ -190,6 +191,14 @@ enum WebFormat {
 
     static func shortDay(_ date: LocalDate) -> String {
         "\(weekdays[date.weekday.index]) \(date.day) \(months[date.month - 1])"
+    }
+
+    /// "Tue 1 Dec 2026, 10:04 UTC": when something happened, for operators.
+    static func moment(_ instant: Date) -> String {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        let minuteOfDay = ((seconds % 86_400) + 86_400) % 86_400 / 60
+        let clock = String(format: "%02d:%02d", minuteOfDay / 60, minuteOfDay % 60)
+        return "\(day(utcDate(instant))), \(clock) UTC"
     }
 
     /// "09:00" from an RFC 3339 time written in its zone.
