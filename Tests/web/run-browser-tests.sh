@@ -7,7 +7,8 @@ cd "$(dirname "$0")/../.."
 admin_url=${1:?admin URL of the test cluster}
 venv=${2:?python venv with playwright}
 source Tests/support/api-on-fresh-database.sh
-start_api TRELLIS_LOCAL_DEV=true LOG_LEVEL=warning
+# Every test signs in afresh, more often than the production limit of sign-ins per minute allows.
+start_api TRELLIS_LOCAL_DEV=true LOG_LEVEL=warning RATE_LIMIT_SIGNINS_PER_MINUTE=1000
 export TRELLIS_WEB_URL="http://127.0.0.1:$port" TRELLIS_WEB_DB="$owner_url"
 export TRELLIS_WEB_SCREENSHOTS=${TRELLIS_WEB_SCREENSHOTS:-$PWD/.build/web-screenshots}
 mkdir -p "$TRELLIS_WEB_SCREENSHOTS"

@@ -11,6 +11,7 @@ extension WebRoutes {
         var shell: Shell
         var items: [Item]
         var unread: Int
+        var hasUnread: Bool { unread > 0 }
         var notice: String?
     }
 

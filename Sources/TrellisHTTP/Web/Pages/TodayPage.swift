@@ -46,6 +46,8 @@ extension WebRoutes {
         var overAllocated: [PersonLine]
         var failedJobs: [JobLine]
         var unread: Int
+        /// Mustache treats 0 as a value, not as false.
+        var hasUnread: Bool { unread > 0 }
         var showOperations: Bool
         // The long lists, written in Swift (`Self.html`): through the template engine's reflection they cost more than the
         // rest of the page; the arrays above stay for the counts.
