@@ -11,7 +11,7 @@ extension WebRoutes {
         var shell: Shell
         var items: [Item]
         var unread: Int
-        var hasUnread: Bool { unread > 0 }
+        var hasUnread: Bool
         var notice: String?
     }
 
@@ -31,7 +31,7 @@ extension WebRoutes {
                       href: n.planId.map { plan in "/plans/\(PlanID(plan))" + (n.taskId.map { "#task-\(TaskID($0))" } ?? "") },
                       unread: n.readAt == nil, read: "/inbox/\(n.id.uuidString.lowercased())/read")
             },
-            unread: unread, notice: request.uri.queryParameters.get("notice").map { String($0) })
+            unread: unread, hasUnread: unread > 0, notice: request.uri.queryParameters.get("notice").map { String($0) })
         return try HTMLPage(html: templates.render("inbox", view)).response(from: request, context: context)
     }
 

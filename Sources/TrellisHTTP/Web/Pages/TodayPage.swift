@@ -46,8 +46,8 @@ extension WebRoutes {
         var overAllocated: [PersonLine]
         var failedJobs: [JobLine]
         var unread: Int
-        /// Mustache treats 0 as a value, not as false.
-        var hasUnread: Bool { unread > 0 }
+        /// Mustache treats 0 as a value, not as false (and sees only stored properties).
+        var hasUnread = false
         var showOperations: Bool
         // The long lists, written in Swift (`Self.html`): through the template engine's reflection they cost more than the
         // rest of the page; the arrays above stay for the counts.
@@ -135,6 +135,7 @@ extension WebRoutes {
                 }
             }
             view.unread = try await NotificationStore(logger: logger).unreadCount(member: principal.memberID.rawValue, on: connection)
+            view.hasUnread = view.unread > 0
             return view
         }
         view.starting.sort { ($0.day, $0.name) < ($1.day, $1.name) }
