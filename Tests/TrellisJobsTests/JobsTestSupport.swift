@@ -61,8 +61,8 @@ struct JobsHarness: Sendable {
 
     /// A client (UTC, so instants read easily) with one plan from the built-in template; every task assigned
     /// to the owner. Returns (clientId, planId).
-    func clientWithPlan(startsOn: String = "2026-03-02", timeZone: String = "UTC") async throws -> (UUID, UUID) {
-        let client = try await call(.post, "/v1/clients", json: #"{"name":"Aurora","timeZone":"\#(timeZone)","status":"active"}"#)
+    func clientWithPlan(startsOn: String = "2026-03-02", timeZone: String = "UTC", name: String = "Aurora") async throws -> (UUID, UUID) {
+        let client = try await call(.post, "/v1/clients", json: #"{"name":"\#(name)","timeZone":"\#(timeZone)","status":"active"}"#)
         #expect(client.status == 201, "\(client.text)")
         let clientID = UUID(uuidString: client.string("id") ?? "")!
         let plan = try await call(.post, "/v1/plans", json: #"{"clientId":"\#(clientID.lowercasedString)","startsOn":"\#(startsOn)"}"#)

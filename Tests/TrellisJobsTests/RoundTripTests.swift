@@ -78,6 +78,8 @@ struct PlanColumnsRoundTripTests {
             changed.tasks[b].assigneeID = nil
             changed.tasks[b].parentID = nil
             changed.tasks[b].checklist = []
+            changed.tasks[a].published.slackMinutes = -300
+            changed.tasks[b].published.slackMinutes = nil
             delta.touch(changed.tasks[a].id)
             delta.touch(changed.tasks[b].id)
             let (written, touched) = (changed, delta)

@@ -6,11 +6,15 @@ public struct PublishedDates: Sendable, Hashable {
     public var sequence: Int
     public var start: Date?
     public var finish: Date?
+    /// Total slack in working minutes as the same schedule left it (nil until scheduled): what read models judge
+    /// health and the critical path by without scheduling again.
+    public var slackMinutes: Int?
 
-    public init(sequence: Int = 0, start: Date? = nil, finish: Date? = nil) {
+    public init(sequence: Int = 0, start: Date? = nil, finish: Date? = nil, slackMinutes: Int? = nil) {
         self.sequence = sequence
         self.start = start
         self.finish = finish
+        self.slackMinutes = slackMinutes
     }
 }
 
@@ -167,14 +171,23 @@ public struct OnboardingPlan: Sendable {
         var moves: [TaskMove] = []
         for index in tasks.indices {
             let task = tasks[index]
-            guard let now = scheduled[task.id.description],
-                  task.published.start != now.earlyStart || task.published.finish != now.earlyFinish else { continue }
+            guard let now = scheduled[task.id.description] else { continue }
+            let moved = task.published.start != now.earlyStart || task.published.finish != now.earlyFinish
+            if !moved {
+                // Same dates, other slack (a parallel branch grew): stored for the read models, not a move.
+                if task.published.slackMinutes != now.totalSlack {
+                    tasks[index].published.slackMinutes = now.totalSlack
+                    delta.touch(task.id)
+                }
+                continue
+            }
             if let oldStart = task.published.start, let oldFinish = task.published.finish, !now.isSummary {
                 moves.append(TaskMove(task: task.id, name: task.name, assignee: task.assigneeID, start: now.earlyStart, finish: now.earlyFinish,
                                       previousStart: oldStart, previousFinish: oldFinish))
             }
             tasks[index].published = PublishedDates(
-                sequence: task.published.start == nil ? 0 : task.published.sequence + 1, start: now.earlyStart, finish: now.earlyFinish)
+                sequence: task.published.start == nil ? 0 : task.published.sequence + 1, start: now.earlyStart, finish: now.earlyFinish,
+                slackMinutes: now.totalSlack)
             delta.touch(task.id)
         }
         return moves

@@ -23,10 +23,38 @@ public enum PlanHealth: String, Sendable, Hashable, CaseIterable {
     public static func assess(_ plan: OnboardingPlan, _ timeline: Timeline, baselineFinish: Date?, now: Date) -> PlanHealth {
         let percent = Dictionary(plan.tasks.map { ($0.id.description, $0.percentComplete) }, uniquingKeysWith: { a, _ in a })
         let work = timeline.tasks.filter { !$0.isSummary }
-        if !work.isEmpty && work.allSatisfy({ percent[$0.id] == 100 }) { return .done }
-        if work.contains(where: { $0.earlyFinish < now && (percent[$0.id] ?? 0) < 100 }) { return .late }
-        if work.contains(where: { $0.totalSlack < 0 }) { return .atRisk }
-        if let baselineFinish, timeline.finish > baselineFinish { return .atRisk }
+        return judge(Facts(
+            hasWork: !work.isEmpty, allDone: work.allSatisfy { percent[$0.id] == 100 },
+            unfinishedWorkDue: work.contains { $0.earlyFinish < now && (percent[$0.id] ?? 0) < 100 },
+            negativeSlack: work.contains { $0.totalSlack < 0 }, finish: timeline.finish, baselineFinish: baselineFinish))
+    }
+
+    /// What health is judged from: a schedule's facts, whether computed now or read back as the last schedule stored them.
+    public struct Facts: Sendable, Hashable {
+        public var hasWork: Bool
+        public var allDone: Bool
+        /// Some unfinished task should have finished before now.
+        public var unfinishedWorkDue: Bool
+        public var negativeSlack: Bool
+        public var finish: Date
+        public var baselineFinish: Date?
+
+        public init(hasWork: Bool, allDone: Bool, unfinishedWorkDue: Bool, negativeSlack: Bool, finish: Date, baselineFinish: Date?) {
+            self.hasWork = hasWork
+            self.allDone = allDone
+            self.unfinishedWorkDue = unfinishedWorkDue
+            self.negativeSlack = negativeSlack
+            self.finish = finish
+            self.baselineFinish = baselineFinish
+        }
+    }
+
+    /// The one rule: done, then late, then at risk (negative slack or later than the baseline), else on track.
+    public static func judge(_ facts: Facts) -> PlanHealth {
+        if facts.hasWork && facts.allDone { return .done }
+        if facts.unfinishedWorkDue { return .late }
+        if facts.negativeSlack { return .atRisk }
+        if let baselineFinish = facts.baselineFinish, facts.finish > baselineFinish { return .atRisk }
         return .onTrack
     }
 }

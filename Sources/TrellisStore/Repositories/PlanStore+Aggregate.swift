@@ -114,6 +114,8 @@ extension PlanStore {
     // The tasks and links of a plan come as one array per column (decoded in binary), not as JSON: with a few hundred
     // tasks, decoding JSON cost more than everything else an edit does. NULLs are written as the nil UUID, NaN or a
     // separate "is null" flag, so every array has a plain element type.
+    /// The stored NULL of `published_slack_minutes` in the arrays (int4's minimum).
+    static let noSlack = -2_147_483_648
     static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// One array per task column, in outline order: (expression over `t`, name).
@@ -126,6 +128,7 @@ extension PlanStore {
         (epoch("t.actual_finish"), "actual_finishes"), ("t.ical_sequence::int8", "sequences"), (epoch("t.ical_start"), "ical_starts"),
         (epoch("t.ical_finish"), "ical_finishes"), ("t.client_action", "client_actions"), (epoch("t.client_done_at"), "client_done_ats"),
         ("coalesce(t.client_comment, '')", "client_comments"),
+        ("coalesce(t.published_slack_minutes, -2147483648)::int8", "slacks"),
     ]
     static var taskArrayCount: Int { taskArrayParts.count }
     static let taskArrays = "SELECT " + taskArrayParts.map { "coalesce(array_agg(\($0.0) ORDER BY t.position, t.id), '{}') AS \($0.1)" }
@@ -154,6 +157,7 @@ extension PlanStore {
         let sequences = try c[first + 14].decode([Int].self), icalStarts = try c[first + 15].decode([Double].self)
         let icalFinishes = try c[first + 16].decode([Double].self), clientActions = try c[first + 17].decode([Bool].self)
         let clientDoneAts = try c[first + 18].decode([Double].self), clientComments = try c[first + 19].decode([String].self)
+        let slacks = try c[first + 20].decode([Int].self)
         func date(_ seconds: Double) -> Date? { seconds.isNaN ? nil : Date(timeIntervalSince1970: seconds) }
         func member(_ id: UUID) -> UUID? { id == nilUUID ? nil : id }
         var tasks: [PlannedTask] = []
@@ -169,7 +173,8 @@ extension PlanStore {
                 durationMinutes: durations[i], roleKey: roleKeyNulls[i] ? nil : roleKeys[i], assigneeID: member(assignees[i]).map(MemberID.init),
                 checklist: checklist, constraint: constraint, percentComplete: percents[i], actualStart: date(actualStarts[i]),
                 actualFinish: date(actualFinishes[i]),
-                published: PublishedDates(sequence: sequences[i], start: date(icalStarts[i]), finish: date(icalFinishes[i])),
+                published: PublishedDates(sequence: sequences[i], start: date(icalStarts[i]), finish: date(icalFinishes[i]),
+                                          slackMinutes: slacks[i] == Self.noSlack ? nil : slacks[i]),
                 clientAction: clientActions[i],
                 clientDone: date(clientDoneAts[i]).map { ClientDone(at: $0, comment: clientComments[i]) }))
         }
@@ -218,21 +223,24 @@ extension PlanStore {
                 ), written_tasks AS (
                     INSERT INTO plan_tasks (agency_id, plan_id, id, position, parent_id, name, duration_minutes, role_key, assignee_id, checklist,
                                             constraint_kind, constraint_at, percent_complete, actual_start, actual_finish,
-                                            ical_sequence, ical_start, ical_finish, client_action, client_done_at, client_comment)
+                                            ical_sequence, ical_start, ical_finish, client_action, client_done_at, client_comment,
+                                            published_slack_minutes)
                     SELECT \(a), \(p), x.id, x.position, nullif(x.parent, \(Self.nilUUID)), x.name, x.duration,
                            CASE WHEN x.role_key_null THEN NULL ELSE x.role_key END, nullif(x.assignee, \(Self.nilUUID)), x.checklist::jsonb,
                            nullif(x.constraint_kind, '')::constraint_kind, to_timestamp(nullif(x.constraint_at, 'NaN')), x.percent,
                            to_timestamp(nullif(x.actual_start, 'NaN')), to_timestamp(nullif(x.actual_finish, 'NaN')),
                            x.sequence, to_timestamp(nullif(x.ical_start, 'NaN')), to_timestamp(nullif(x.ical_finish, 'NaN')),
                            x.client_action, to_timestamp(nullif(x.client_done_at, 'NaN')),
-                           CASE WHEN x.client_done_at = 'NaN' THEN NULL ELSE x.client_comment END
+                           CASE WHEN x.client_done_at = 'NaN' THEN NULL ELSE x.client_comment END,
+                           nullif(x.slack, \(Self.noSlack))
                     FROM unnest(\(w.ids)::uuid[], \(w.positions)::int4[], \(w.parents)::uuid[], \(w.names)::text[], \(w.durations)::int4[],
                                 \(w.roleKeys)::text[], \(w.roleKeyNulls)::bool[], \(w.assignees)::uuid[], \(w.checklists)::text[],
                                 \(w.constraintKinds)::text[], \(w.constraintAts)::float8[], \(w.percents)::int4[], \(w.actualStarts)::float8[],
                                 \(w.actualFinishes)::float8[], \(w.sequences)::int4[], \(w.icalStarts)::float8[], \(w.icalFinishes)::float8[],
-                                \(w.clientActions)::bool[], \(w.clientDoneAts)::float8[], \(w.clientComments)::text[])
+                                \(w.clientActions)::bool[], \(w.clientDoneAts)::float8[], \(w.clientComments)::text[], \(w.slacks)::int4[])
                          AS x(id, position, parent, name, duration, role_key, role_key_null, assignee, checklist, constraint_kind, constraint_at,
-                              percent, actual_start, actual_finish, sequence, ical_start, ical_finish, client_action, client_done_at, client_comment)
+                              percent, actual_start, actual_finish, sequence, ical_start, ical_finish, client_action, client_done_at, client_comment,
+                              slack)
                     ON CONFLICT (agency_id, plan_id, id) DO UPDATE SET
                         position = excluded.position, parent_id = excluded.parent_id, name = excluded.name,
                         duration_minutes = excluded.duration_minutes, role_key = excluded.role_key, assignee_id = excluded.assignee_id,
@@ -241,7 +249,7 @@ extension PlanStore {
                         actual_finish = excluded.actual_finish, ical_sequence = excluded.ical_sequence,
                         ical_start = excluded.ical_start, ical_finish = excluded.ical_finish,
                         client_action = excluded.client_action, client_done_at = excluded.client_done_at,
-                        client_comment = excluded.client_comment
+                        client_comment = excluded.client_comment, published_slack_minutes = excluded.published_slack_minutes
                 ), added_links AS (
                     INSERT INTO plan_dependencies (agency_id, plan_id, predecessor_id, successor_id, kind, lag_minutes)
                     SELECT \(a), \(p), x."predecessorId", x."successorId", x.kind::dependency_kind, x."lagMinutes"
@@ -278,7 +286,7 @@ struct TaskColumns {
     var roleKeys: [String] = [], roleKeyNulls: [Bool] = [], assignees: [UUID] = [], checklists: [String] = []
     var constraintKinds: [String] = [], constraintAts: [Double] = [], percents: [Int] = [], actualStarts: [Double] = []
     var actualFinishes: [Double] = [], sequences: [Int] = [], icalStarts: [Double] = [], icalFinishes: [Double] = []
-    var clientActions: [Bool] = [], clientDoneAts: [Double] = [], clientComments: [String] = []
+    var clientActions: [Bool] = [], clientDoneAts: [Double] = [], clientComments: [String] = [], slacks: [Int] = []
 
     init(_ tasks: [PlannedTask]) throws {
         func seconds(_ date: Date?) -> Double { date?.timeIntervalSince1970 ?? .nan }
@@ -303,6 +311,7 @@ struct TaskColumns {
             clientActions.append(task.clientAction)
             clientDoneAts.append(seconds(task.clientDone?.at))
             clientComments.append(task.clientDone?.comment ?? "")
+            slacks.append(task.published.slackMinutes ?? PlanStore.noSlack)
         }
     }
 }

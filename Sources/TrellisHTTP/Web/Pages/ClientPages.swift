@@ -116,12 +116,10 @@ extension WebRoutes {
             let canShare = TenantPolicy.allows(principal.role, .writeClients)
             let links = canShare ? try await ShareLinkStore(logger: logger).list(client: id, on: connection) : []
             var planLines: [ClientView.Plan] = []
-            let baselineFinishes = try await plans.latestBaselineFinishes(agency: principal.agencyID, on: connection)
-            for loaded in try await plans.loadActive(agency: principal.agencyID, client: ClientID(id), on: connection) {
-                guard let timeline = try? loaded.plan.schedule() else { continue }
-                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baselineFinishes[loaded.plan.id], now: now)
-                planLines.append(.init(name: loaded.plan.name, href: "/plans/\(loaded.plan.id)", health: health.rawValue, healthLabel: health.label,
-                                       finish: WebFormat.day(calendar.localDate(of: timeline.finish))))
+            for plan in try await PlanHealthReads(logger: logger).plans(agency: principal.agencyID, client: ClientID(id), now: now, on: connection) {
+                let health = PlanHealth.judge(plan.facts)
+                planLines.append(.init(name: plan.name, href: "/plans/\(plan.id)", health: health.rawValue, healthLabel: health.label,
+                                       finish: WebFormat.day(calendar.localDate(of: plan.facts.finish))))
             }
             let week = Weekday.allCases.map { day -> ClientView.Day in
                 let intervals = calendar.weekly[day] ?? []

@@ -77,42 +77,36 @@ extension WebRoutes {
         let thisWeek = ISOWeek(containing: WebFormat.utcDate(now))
         let (monday, sunday) = (thisWeek.monday, thisWeek.monday.adding(days: 6))
         let logger = database.logger
-        let plans = PlanStore(logger: logger)
         var view = try await database.withTenant(principal.agencyID) { connection -> TodayView in
             var view = TodayView(
                 shell: Shell(title: "Today", section: "Today", identity: identity, principal: principal),
                 weekLabel: "\(WebFormat.shortDay(monday)) – \(WebFormat.shortDay(sunday))", late: [], atRisk: [], onTrack: [],
                 starting: [], due: [], overAllocated: [], failedJobs: [], unread: 0,
                 showOperations: TenantPolicy.allows(principal.role, .manageIntegrations))
-            let baselineFinishes = try await plans.latestBaselineFinishes(agency: principal.agencyID, on: connection)
-            for loaded in try await plans.loadActive(agency: principal.agencyID, on: connection) {
-                guard TenantPolicy.canSee(client: loaded.client.id, as: principal) else { continue }
-                guard let timeline = try? loaded.plan.schedule() else { continue }
-                let health = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baselineFinishes[loaded.plan.id], now: now)
-                let calendar = loaded.plan.calendar
+            // Health and this week's work come from what the last schedule of each plan stored: no plan is loaded or scheduled.
+            let reads = PlanHealthReads(logger: logger)
+            for plan in try await reads.plans(agency: principal.agencyID, now: now, on: connection) {
+                guard TenantPolicy.canSee(client: plan.clientID, as: principal) else { continue }
+                let health = PlanHealth.judge(plan.facts)
+                let zone = TimeZone(identifier: plan.timeZone) ?? .gmt
                 let line = TodayView.PlanLine(
-                    name: loaded.plan.name, href: "/plans/\(loaded.plan.id)", clientName: loaded.client.name,
-                    clientStatus: loaded.client.status.rawValue, health: health.rawValue, healthLabel: health.label,
-                    finish: WebFormat.day(calendar.localDate(of: timeline.finish)))
+                    name: plan.name, href: "/plans/\(plan.id)", clientName: plan.clientName, clientStatus: plan.clientStatus,
+                    health: health.rawValue, healthLabel: health.label, finish: WebFormat.day(Self.localDay(plan.facts.finish, in: zone)))
                 switch health {
                 case .late: view.late.append(line)
                 case .atRisk: view.atRisk.append(line)
                 case .onTrack, .done: view.onTrack.append(line)
                 }
-                let tasks = Dictionary(loaded.plan.tasks.map { ($0.id.description, $0) }, uniquingKeysWith: { a, _ in a })
-                for scheduled in timeline.tasks where !scheduled.isSummary {
-                    guard let task = tasks[scheduled.id], task.percentComplete < 100 else { continue }
-                    let start = calendar.localDate(of: scheduled.earlyStart), finish = calendar.localDate(of: scheduled.earlyFinish)
-                    let assignee = task.assigneeID.flatMap { loaded.memberNames[$0] } ?? "Unassigned"
-                    let href = "/plans/\(loaded.plan.id)#task-\(task.id)"
-                    if (monday...sunday).contains(start) {
-                        view.starting.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(start),
-                                                   assignee: assignee, critical: scheduled.isCritical, day: start.dayNumber))
-                    }
-                    if (monday...sunday).contains(finish) {
-                        view.due.append(.init(name: task.name, planName: loaded.client.name, href: href, when: WebFormat.shortDay(finish),
-                                              assignee: assignee, critical: scheduled.isCritical, day: finish.dayNumber))
-                    }
+            }
+            for task in try await reads.weekTasks(agency: principal.agencyID, from: monday, through: sunday, on: connection) {
+                let href = "/plans/\(task.plan)#task-\(task.task)", assignee = task.assignee ?? "Unassigned"
+                if (monday...sunday).contains(task.startDay) {
+                    view.starting.append(.init(name: task.name, planName: task.clientName, href: href, when: WebFormat.shortDay(task.startDay),
+                                               assignee: assignee, critical: task.critical, day: task.startDay.dayNumber))
+                }
+                if (monday...sunday).contains(task.finishDay) {
+                    view.due.append(.init(name: task.name, planName: task.clientName, href: href, when: WebFormat.shortDay(task.finishDay),
+                                          assignee: assignee, critical: task.critical, day: task.finishDay.dayNumber))
                 }
             }
             if TenantPolicy.allows(principal.role, .readWorkload) {
