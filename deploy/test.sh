@@ -33,6 +33,11 @@ export TRELLIS_TEST_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres?sslm
 
 echo "▸ building"
 swift build --build-tests
+echo "▸ the systemd units in deploy/systemd (systemd-analyze verify)"
+if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
+fi
+Tests/deploy/verify-units.sh .build/debug
 if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
     # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
     echo "▸ schemathesis over docs/openapi.yaml (every check, ${TRELLIS_FUZZ_SECONDS:-150} s)"
