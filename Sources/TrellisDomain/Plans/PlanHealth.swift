@@ -58,3 +58,40 @@ public enum PlanHealth: String, Sendable, Hashable, CaseIterable {
         return .onTrack
     }
 }
+
+/// What a plan's published schedule says about its health: stored with the plan at every write, so read models judge
+/// plans without scheduling them (`PlanHealth.judge(summary.facts(now:baselineFinish:))`).
+public struct PlanScheduleSummary: Sendable, Hashable {
+    public var finish: Date
+    /// The earliest finish among tasks (not phases) short of 100 %: the plan is late once it is past.
+    public var firstUnfinishedFinish: Date?
+    public var negativeSlack: Bool
+    public var hasWork: Bool
+    public var allDone: Bool
+
+    public init(finish: Date, firstUnfinishedFinish: Date?, negativeSlack: Bool, hasWork: Bool, allDone: Bool) {
+        self.finish = finish
+        self.firstUnfinishedFinish = firstUnfinishedFinish
+        self.negativeSlack = negativeSlack
+        self.hasWork = hasWork
+        self.allDone = allDone
+    }
+
+    public func facts(now: Date, baselineFinish: Date?) -> PlanHealth.Facts {
+        PlanHealth.Facts(hasWork: hasWork, allDone: allDone, unfinishedWorkDue: firstUnfinishedFinish.map { $0 < now } ?? false,
+                         negativeSlack: negativeSlack, finish: finish, baselineFinish: baselineFinish)
+    }
+}
+
+extension OnboardingPlan {
+    /// The summary of the schedule `publish` last recorded on the tasks.
+    public var publishedSummary: PlanScheduleSummary {
+        let phases = Set(tasks.compactMap(\.parentID))
+        let work = tasks.filter { !phases.contains($0.id) }
+        return PlanScheduleSummary(
+            finish: tasks.compactMap(\.published.finish).max() ?? startsAt,
+            firstUnfinishedFinish: work.filter { $0.percentComplete < 100 }.compactMap(\.published.finish).min(),
+            negativeSlack: work.contains { ($0.published.slackMinutes ?? 0) < 0 },
+            hasWork: !work.isEmpty, allDone: work.allSatisfy { $0.percentComplete == 100 })
+    }
+}

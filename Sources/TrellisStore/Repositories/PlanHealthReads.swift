@@ -44,32 +44,28 @@ public struct PlanHealthReads: Sendable {
         NOT EXISTS (SELECT 1 FROM plan_tasks ch WHERE ch.agency_id = t.agency_id AND ch.plan_id = t.plan_id AND ch.parent_id = t.id)
         """
 
-    /// Every active plan of the agency (of one client, if given) with its health facts at `now`, in creation order.
+    /// Every active plan of the agency (of one client, if given) with its health facts at `now`, in creation order: the
+    /// summary each plan's last write stored, and its latest baseline's finish.
     public func plans(agency: AgencyID, client: ClientID? = nil, now: Date, on connection: PostgresConnection) async throws -> [PlanFacts] {
-        var bindings = PostgresBindings()
-        bindings.append(agency.rawValue)
-        bindings.append(client?.rawValue)
-        bindings.append(now)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            WITH active AS (\(Self.activePlans))
-            SELECT a.id, a.name, a.client_id, a.client_name, a.client_status, a.zone,
-                   count(t.id) > 0, coalesce(bool_and(t.percent_complete = 100), false),
-                   coalesce(bool_or(t.ical_finish < $3 AND t.percent_complete < 100), false),
-                   coalesce(bool_or(t.published_slack_minutes < 0), false),
-                   coalesce(max(t.ical_finish), a.starts_at),
-                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = $1 AND b.plan_id = a.id ORDER BY b.created_at DESC, b.name LIMIT 1)
-            FROM active a
-            LEFT JOIN plan_tasks t ON t.agency_id = $1 AND t.plan_id = a.id AND \(Self.leaf)
-            GROUP BY a.id, a.name, a.client_id, a.client_name, a.client_status, a.zone, a.starts_at, a.created_at
-            ORDER BY a.created_at, a.id
-            """, binds: bindings), logger: logger)
+        let clientID = client?.rawValue
+        let rows = try await connection.query("""
+            SELECT p.id, p.name, p.client_id, c.name, c.status::text, coalesce(c.calendar->>'timeZoneID', c.time_zone),
+                   coalesce(p.schedule_finish, p.starts_at), p.schedule_first_unfinished_finish, p.schedule_negative_slack,
+                   p.schedule_has_work, p.schedule_all_done,
+                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = p.agency_id AND b.plan_id = p.id
+                    ORDER BY b.created_at DESC, b.name LIMIT 1)
+            FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+            WHERE p.agency_id = \(agency.rawValue) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
+            ORDER BY p.created_at, p.id
+            """, logger: logger)
         var result: [PlanFacts] = []
-        for try await (id, name, client, clientName, status, zone, hasWork, allDone, due, negative, finish, baseline)
-            in rows.decode((UUID, String, UUID, String, String, String, Bool, Bool, Bool, Bool, Date, Date?).self) {
+        for try await (id, name, client, clientName, status, zone, finish, firstUnfinished, negative, hasWork, allDone, baseline)
+            in rows.decode((UUID, String, UUID, String, String, String, Date, Date?, Bool, Bool, Bool, Date?).self) {
+            let summary = PlanScheduleSummary(finish: finish, firstUnfinishedFinish: firstUnfinished, negativeSlack: negative,
+                                              hasWork: hasWork, allDone: allDone)
             result.append(PlanFacts(
                 id: PlanID(id), name: name, clientID: ClientID(client), clientName: clientName, clientStatus: status, timeZone: zone,
-                facts: .init(hasWork: hasWork, allDone: allDone, unfinishedWorkDue: due, negativeSlack: negative, finish: finish,
-                             baselineFinish: baseline)))
+                facts: summary.facts(now: now, baselineFinish: baseline)))
         }
         return result
     }
@@ -81,13 +77,17 @@ public struct PlanHealthReads: Sendable {
         bindings.append(Optional<UUID>.none)
         bindings.append(first.description)
         bindings.append(last.description)
+        // Each plan's local days lie within 14 hours of UTC's: a window the date indexes can serve, refined below.
+        bindings.append(Date(timeIntervalSince1970: Double(first.dayNumber) * 86_400 - 14 * 3600))
+        bindings.append(Date(timeIntervalSince1970: Double(last.dayNumber + 1) * 86_400 + 14 * 3600))
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
             WITH active AS (\(Self.activePlans)),
             local AS (
                 SELECT t.plan_id, t.id, t.name, a.client_name, t.assignee_id, coalesce(t.published_slack_minutes <= 0, false) AS critical,
                        (t.ical_start AT TIME ZONE a.zone)::date AS start_day, (t.ical_finish AT TIME ZONE a.zone)::date AS finish_day
                 FROM plan_tasks t JOIN active a ON a.id = t.plan_id
-                WHERE t.agency_id = $1 AND t.percent_complete < 100 AND t.ical_start IS NOT NULL AND \(Self.leaf)
+                WHERE t.agency_id = $1 AND t.percent_complete < 100 AND t.ical_start IS NOT NULL
+                  AND (t.ical_start BETWEEN $5 AND $6 OR t.ical_finish BETWEEN $5 AND $6) AND \(Self.leaf)
             )
             SELECT l.plan_id, l.id, l.name, l.client_name, m.display_name, l.start_day::text, l.finish_day::text, l.critical
             FROM local l LEFT JOIN members m ON m.agency_id = $1 AND m.id = l.assignee_id

@@ -204,6 +204,7 @@ extension PlanStore {
         let (a, p) = (agency.rawValue, plan.id.rawValue)
         let name: String? = delta.planFields ? plan.name : nil
         let startsAt: Date? = delta.planFields ? plan.startsAt : nil
+        let summary = plan.publishedSummary
         // The rows are read inside: a constraint is checked at the end of the statement, so its violation arrives with
         // the answer's rows, not when the query is sent.
         return try await translatingConstraints(
@@ -261,7 +262,10 @@ extension PlanStore {
                 )
                 UPDATE plans SET version = version + \(bumpVersion ? 1 : 0), updated_at = CASE WHEN \(bumpVersion) THEN now() ELSE updated_at END,
                     name = coalesce(\(name), name), starts_at = coalesce(\(startsAt), starts_at),
-                    archived_at = CASE WHEN \(delta.archived) AND archived_at IS NULL THEN now() ELSE archived_at END
+                    archived_at = CASE WHEN \(delta.archived) AND archived_at IS NULL THEN now() ELSE archived_at END,
+                    schedule_finish = \(summary.finish), schedule_first_unfinished_finish = \(summary.firstUnfinishedFinish),
+                    schedule_negative_slack = \(summary.negativeSlack), schedule_has_work = \(summary.hasWork),
+                    schedule_all_done = \(summary.allDone)
                 WHERE agency_id = \(a) AND id = \(p)
                 RETURNING \(unescaped: Self.planColumns),
                     (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
