@@ -18,10 +18,45 @@ struct WebTemplates: Sendable {
     }
 
     func render(_ name: String, _ context: some Any) throws -> String {
-        guard let html = library.render(context, withTemplate: name) else {
+        guard let html = library.render(MustacheValues.tree(context) ?? [String: Any](), withTemplate: name) else {
             throw Problem(.internalError, detail: "the page template \(name) is missing")
         }
         return html
+    }
+}
+
+/// A page's view value as nested dictionaries and arrays, made with one reflection pass. swift-mustache reflects a
+/// struct again, every property of it, for each name a template looks up (and again for each level of the context
+/// stack it searches); on a page of a few hundred lines that was most of the page's time. Dictionaries it reads by key.
+enum MustacheValues {
+    static func tree(_ value: Any) -> Any? {
+        switch value {
+        case let text as String: return text
+        case let flag as Bool: return flag
+        case let number as Int: return number
+        case let number as Double: return number
+        case let table as [String: String]: return table
+        default: break
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .optional:
+            // nil leaves the name out: a lookup then goes on up the stack, as it does for a nil property.
+            return mirror.children.first.flatMap { tree($0.value) }
+        case .struct, .class:
+            var fields: [String: Any] = [:]
+            for child in mirror.children {
+                if let label = child.label, let converted = tree(child.value) { fields[label] = converted }
+            }
+            return fields
+        case .collection, .set:
+            return mirror.children.compactMap { tree($0.value) }
+        case .dictionary:
+            if let table = value as? [String: Any] { return table.compactMapValues(tree) }
+            return value
+        default:
+            return value
+        }
     }
 }
 
