@@ -104,6 +104,19 @@ public struct PlanOperations: Sendable {
         }
     }
 
+    /// The plan scheduled now and its latest baseline (the one saved last), in one transaction: what the plan page shows.
+    public func readWithLatestBaseline(_ id: PlanID, as principal: Principal) async throws -> (ScheduledPlan, BaselineRecord?) {
+        try principal.require(.readPlans)
+        let plans = self.plans
+        return try await database.withTenant(principal.agencyID) { connection in
+            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            try Self.checkVisible(loaded.client.id, to: principal)
+            let latest = try await plans.baselines(plan: id.rawValue, on: connection).last
+            return (ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
+                                  memberNames: loaded.memberNames, moved: []), latest)
+        }
+    }
+
     /// The timeline, compared with a saved baseline when one is named.
     public func timeline(_ id: PlanID, baseline name: String?, as principal: Principal) async throws -> (ScheduledPlan, BaselineRecord?) {
         try principal.require(.readPlans)

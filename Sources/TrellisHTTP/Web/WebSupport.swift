@@ -25,9 +25,11 @@ struct WebTemplates: Sendable {
     }
 }
 
-/// A page's view value as nested dictionaries and arrays, made with one reflection pass. swift-mustache reflects a
-/// struct again, every property of it, for each name a template looks up (and again for each level of the context
-/// stack it searches); on a page of a few hundred lines that was most of the page's time. Dictionaries it reads by key.
+/// A page's view value as swift-mustache reads it, reflected lazily and once per value. swift-mustache reflects a struct
+/// again, every property of it, for each name a template looks up (and for each level of the context stack it searches):
+/// on a page of a few hundred lines that was most of the page's time. Here a struct becomes a node that reflects it the
+/// first time a template asks it for a name and keeps what it found; properties a template never reads (the lists
+/// a page pre-renders to HTML) are never converted.
 enum MustacheValues {
     static func tree(_ value: Any) -> Any? {
         switch value {
@@ -44,11 +46,7 @@ enum MustacheValues {
             // nil leaves the name out: a lookup then goes on up the stack, as it does for a nil property.
             return mirror.children.first.flatMap { tree($0.value) }
         case .struct, .class:
-            var fields: [String: Any] = [:]
-            for child in mirror.children {
-                if let label = child.label, let converted = tree(child.value) { fields[label] = converted }
-            }
-            return fields
+            return Node(value)
         case .collection, .set:
             return mirror.children.compactMap { tree($0.value) }
         case .dictionary:
@@ -56,6 +54,29 @@ enum MustacheValues {
             return value
         default:
             return value
+        }
+    }
+
+    /// One struct of the view: its properties by name, each converted on first use. Lives only during one render, on
+    /// one task (swift-mustache renders synchronously).
+    final class Node: MustacheParent {
+        private let value: Any
+        /// The properties by name, read when a template first asks for one (a list only counted is never reflected).
+        private var raw: [String: Any]?
+        private var converted: [String: Any?] = [:]
+
+        init(_ value: Any) { self.value = value }
+
+        func child(named name: String) -> Any? {
+            if let done = converted[name] { return done }
+            if raw == nil {
+                var fields: [String: Any] = [:]
+                for child in Mirror(reflecting: value).children { if let label = child.label { fields[label] = child.value } }
+                raw = fields
+            }
+            let result = raw?[name].flatMap(MustacheValues.tree)
+            converted[name] = .some(result)
+            return result
         }
     }
 }
@@ -236,10 +257,14 @@ enum WebFormat {
         return "\(day(utcDate(instant))), \(clock) UTC"
     }
 
-    /// "09:00" from an RFC 3339 time written in its zone.
-    static func time(_ rfc3339: String) -> String {
-        let parts = rfc3339.split(separator: "T")
-        return parts.count == 2 ? String(parts[1].prefix(5)) : ""
+    /// "Mon 2 Mar 09:00": an instant's local day and time in `zone`, without formatting an RFC 3339 string to cut it up
+    /// (the plan page does this twice for each of hundreds of tasks).
+    static func dayAndTime(_ instant: Date, in zone: TimeZone) -> String {
+        let local = Int((instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))).rounded(.down))
+        let day = LocalDate(dayNumber: Int((Double(local) / 86_400).rounded(.down)))
+        let minute = ((local % 86_400) + 86_400) % 86_400 / 60
+        let (h, m) = (minute / 60, minute % 60)
+        return shortDay(day) + " " + (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
     }
 
     /// Working time as the calendar's days and hours: "3 d 2 h", "4 h 30 min", "milestone".

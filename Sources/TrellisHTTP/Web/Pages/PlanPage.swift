@@ -77,11 +77,8 @@ extension WebRoutes {
         guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
         guard let raw = context.parameters.get("planId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("plan") }
         let id = PlanID(uuid)
-        let scheduled = try await operations.read(id, as: principal)
         // The page compares with the latest baseline (the one saved last).
-        let latest = try await database.withTenant(principal.agencyID) { [plans = PlanStore(logger: database.logger)] in
-            try await plans.baselines(plan: uuid, on: $0)
-        }.last
+        let (scheduled, latest) = try await operations.readWithLatestBaseline(id, as: principal)
         let now = self.now()
         let zoom = Self.zoomDayWidths.first { $0.0 == request.uri.queryParameters.get("zoom") } ?? Self.zoomDayWidths[1]
         let moved = Set((request.uri.queryParameters.get("moved") ?? "").split(separator: ",").map(String.init))
@@ -100,7 +97,6 @@ extension WebRoutes {
         let plan = scheduled.plan, timeline = scheduled.timeline
         let calendar = plan.calendar
         let perDay = calendar.minutesPerDay
-        let clock = ZonedTimestamps(zone: calendar.timeZone, from: timeline.start, to: timeline.finish)
         let byID = Dictionary(plan.tasks.map { ($0.id.description, $0) }, uniquingKeysWith: { a, _ in a })
         var depth: [String: Int] = [:]
         func level(_ id: String) -> Int {
@@ -112,12 +108,11 @@ extension WebRoutes {
         }
         let rows = timeline.tasks.compactMap { s -> PlanView.Row? in
             guard let task = byID[s.id] else { return nil }
-            let start = clock.rfc3339(s.earlyStart), finish = clock.rfc3339(s.earlyFinish)
             return PlanView.Row(
                 id: s.id, name: task.name, depth: min(level(s.id), 4), isPhase: s.isSummary, isMilestone: s.isMilestone, critical: s.isCritical,
                 negativeSlack: s.totalSlack < 0, duration: s.isSummary ? "" : WebFormat.duration(minutes: task.durationMinutes, minutesPerDay: perDay),
-                start: "\(WebFormat.shortDay(calendar.localDate(of: s.earlyStart))) \(WebFormat.time(start))",
-                finish: "\(WebFormat.shortDay(calendar.localDate(of: s.earlyFinish))) \(WebFormat.time(finish))",
+                start: WebFormat.dayAndTime(s.earlyStart, in: calendar.timeZone),
+                finish: WebFormat.dayAndTime(s.earlyFinish, in: calendar.timeZone),
                 slack: s.isSummary ? "" : WebFormat.slack(minutes: s.totalSlack, minutesPerDay: perDay),
                 assignee: task.assigneeID.flatMap { scheduled.memberNames[$0] } ?? (s.isSummary ? "" : "—"),
                 progress: task.percentComplete, editHref: "/plans/\(plan.id)/tasks/\(s.id)", moved: moved.contains(s.id))
