@@ -65,7 +65,11 @@ public struct CommonOptions: ParsableArguments {
     public func makeClient(logger: Logger) throws -> PostgresClient {
         let size = try setting(poolSize, env: "DB_POOL_SIZE", default: 10)
         let settings = try connectionSettings()
-        try DatabaseRoleGuard.enforce(conninfo: settings.conninfo + " connect_timeout=5", logger: logger)
-        return PostgresClient(configuration: settings.clientConfiguration(maximumConnections: size), backgroundLogger: logger)
+        try DatabaseRoleGuard.enforce(conninfo: settings.conninfo + (settings.connectTimeout == nil ? " connect_timeout=5" : ""), logger: logger)
+        do {
+            return try settings.makeClient(maximumConnections: size, logger: logger)
+        } catch let error as ConnectionSettings.InvalidConnectionString {
+            throw ValidationError(error.description)
+        }
     }
 }

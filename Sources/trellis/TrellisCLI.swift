@@ -45,7 +45,7 @@ func withClient<T: Sendable>(_ settings: ConnectionSettings, _ body: @Sendable (
     var logger = Logger(label: "trellis")
     // The first query may be queued a moment before run() starts: PostgresNIO warns, then serves it.
     logger.logLevel = .error
-    let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+    let client = try settings.makeClient(maximumConnections: 4, logger: logger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { await client.run(); return nil }
         defer { group.cancelAll() }

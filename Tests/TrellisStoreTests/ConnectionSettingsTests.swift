@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import TrellisStore
 
@@ -35,7 +36,8 @@ struct ConnectionSettingsTests {
     @Test func environmentVariablesFillWhatTheStringLeavesOut() throws {
         let env = ["PGHOST": "pg.internal", "PGPORT": "6000", "PGUSER": "dora", "PGPASSWORD": "pw", "PGDATABASE": "fromenv", "PGSSLMODE": "disable"]
         let fromEnv = try ConnectionSettings.parse(nil, environment: env)
-        #expect(fromEnv == ConnectionSettings(host: "pg.internal", port: 6000, user: "dora", password: "pw", database: "fromenv", sslMode: "disable", applicationName: nil))
+        #expect(fromEnv == ConnectionSettings(
+            host: "pg.internal", port: 6000, hosts: [.init(host: "pg.internal", port: 6000)], targetSessionAttrs: "any", connectTimeout: nil, user: "dora", password: "pw", database: "fromenv", sslMode: "disable", applicationName: nil))
         // The string wins over the environment.
         let mixed = try ConnectionSettings.parse("dbname=explicit port=7000", environment: env)
         #expect(mixed.database == "explicit")
@@ -73,5 +75,33 @@ struct ConnectionSettingsTests {
         #expect(throws: ConnectionSettings.InvalidConnectionString.self) {
             try ConnectionSettings.parse("nosuchkey=1", environment: [:])
         }
+    }
+
+    @Test func aHostListWithItsPortsAndTheSessionAttributes() throws {
+        let s = try ConnectionSettings.parse(
+            "postgresql://app@h1:5432,h2:5433/trellis?target_session_attrs=read-write&connect_timeout=3", environment: [:])
+        #expect(s.hosts == [.init(host: "h1", port: 5432), .init(host: "h2", port: 5433)])
+        #expect((s.host, s.port) == ("h1", 5432))
+        #expect(s.targetSessionAttrs == "read-write" && s.connectTimeout == 3 && s.needsHostSelection)
+        #expect(s.conninfo.contains("host='h1,h2'") && s.conninfo.contains("port='5432,5433'") && s.conninfo.contains("target_session_attrs=read-write"))
+        // One port for every host, as libpq reads it; PGHOST lists too.
+        let shared = try ConnectionSettings.parse("dbname=t", environment: ["PGHOST": "a,b", "PGPORT": "6000", "PGUSER": "u"])
+        #expect(shared.hosts == [.init(host: "a", port: 6000), .init(host: "b", port: 6000)])
+        // A single host without attributes connects directly, as before.
+        #expect(try ConnectionSettings.parse("postgres://u@db/t", environment: [:]).needsHostSelection == false)
+    }
+
+    @Test func badHostListsAndAttributesAreRefused() throws {
+        #expect(throws: ConnectionSettings.InvalidConnectionString.self) {
+            try ConnectionSettings.parse("host=a,b,c port=1,2 dbname=t", environment: [:])
+        }
+        #expect(throws: ConnectionSettings.InvalidConnectionString.self) {
+            try ConnectionSettings.parse("postgres://u@a,b/t?target_session_attrs=writable", environment: [:])
+        }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        // Through the router a certificate would be checked against 127.0.0.1: refused at start-up, with the reason.
+        let verified = try ConnectionSettings.parse("postgres://u@a,b/t?sslmode=verify-full", environment: [:])
+        #expect(throws: ConnectionSettings.InvalidConnectionString.self) { try verified.makeClient(maximumConnections: 1, logger: logger) }
     }
 }

@@ -126,8 +126,9 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable {
             break
         }
         guard let sqlState else { return nil }
-        // 08: connection exception; 57P01-57P03: shutdown, crash recovery, not yet accepting; 53300: too many connections.
-        if sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].contains(sqlState) {
+        // 08: connection exception; 57P01-57P03: shutdown, crash recovery, not yet accepting; 53300: too many connections;
+        // 25006: a write reached a server that is read-only now (a standby, or a primary demoted during a switchover).
+        if sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "40001", "40P01", "25006"].contains(sqlState) {
             return unavailable(retryAfter: sqlState.hasPrefix("40") ? 1 : 5)
         }
         // 22: a value PostgreSQL cannot store (out of range, bad encoding); 23514: a CHECK the input broke.

@@ -6,13 +6,28 @@ import PostgresNIO
 /// variables and the password file as fallbacks, parsed by the system libpq so the platform connects
 /// exactly as `psql` would. Only the wire protocol is PostgresNIO's.
 public struct ConnectionSettings: Sendable, Equatable {
+    /// The first host of the list (what a single-host URL names).
     public var host: String
     public var port: Int
+    /// Every host of the list with its port, in order (libpq's `host=a,b port=5432,5433`).
+    public var hosts: [HostPort]
+    /// libpq's `target_session_attrs`: `any`, `read-write`, `read-only`, `primary`, `standby`, `prefer-standby`.
+    public var targetSessionAttrs: String
+    /// libpq's `connect_timeout`, in seconds; nil: libpq's default (wait as long as the network does).
+    public var connectTimeout: Int?
     public var user: String
     public var password: String?
     public var database: String
     public var sslMode: String
     public var applicationName: String?
+
+    public struct HostPort: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+    }
+
+    /// Sessions go through a `SessionRouter` when libpq would choose among hosts or check what a server is.
+    public var needsHostSelection: Bool { hosts.count > 1 || targetSessionAttrs != "any" }
 
     public struct InvalidConnectionString: Error, CustomStringConvertible {
         /// libpq's own message.
@@ -46,12 +61,31 @@ public struct ConnectionSettings: Sendable, Equatable {
             return nil
         }
         let user = value("user", "PGUSER") ?? environment["USER"] ?? "postgres"
-        var host = value("host", "PGHOST") ?? value("hostaddr", "PGHOSTADDR") ?? "/var/run/postgresql"
-        // libpq accepts a list of hosts; we connect to the first.
-        if let comma = host.firstIndex(of: ",") { host = String(host[..<comma]) }
+        // libpq accepts a list of hosts and one port for all or one per host.
+        let hostNames = (value("host", "PGHOST") ?? value("hostaddr", "PGHOSTADDR") ?? "/var/run/postgresql")
+            .split(separator: ",", omittingEmptySubsequences: false).map { $0.isEmpty ? "/var/run/postgresql" : String($0) }
         let portString = value("port", "PGPORT") ?? "5432"
-        guard let port = Int(portString.split(separator: ",").first ?? ""), (1...65535).contains(port) else {
-            throw InvalidConnectionString(message: "invalid port number: \"\(portString)\"")
+        let portTexts = portString.split(separator: ",", omittingEmptySubsequences: false).map { $0.isEmpty ? "5432" : String($0) }
+        guard portTexts.count == 1 || portTexts.count == hostNames.count else {
+            throw InvalidConnectionString(message: "could not match \(portTexts.count) port numbers to \(hostNames.count) hosts")
+        }
+        var hosts: [HostPort] = []
+        for (index, name) in hostNames.enumerated() {
+            let text = portTexts.count == 1 ? portTexts[0] : portTexts[index]
+            guard let number = Int(text), (1...65535).contains(number) else {
+                throw InvalidConnectionString(message: "invalid port number: \"\(text)\"")
+            }
+            hosts.append(HostPort(host: name, port: number))
+        }
+        let (host, port) = (hosts[0].host, hosts[0].port)
+        let targetSessionAttrs = value("target_session_attrs", "PGTARGETSESSIONATTRS") ?? "any"
+        guard ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"].contains(targetSessionAttrs) else {
+            throw InvalidConnectionString(message: "invalid target_session_attrs value: \"\(targetSessionAttrs)\"")
+        }
+        var connectTimeout: Int?
+        if let text = value("connect_timeout", "PGCONNECT_TIMEOUT") {
+            guard let seconds = Int(text) else { throw InvalidConnectionString(message: "invalid integer value \"\(text)\" for connection option \"connect_timeout\"") }
+            connectTimeout = seconds
         }
         let database = value("dbname", "PGDATABASE") ?? user
         let sslMode = value("sslmode", "PGSSLMODE") ?? "prefer"
@@ -67,11 +101,27 @@ public struct ConnectionSettings: Sendable, Equatable {
             }
         }
         return ConnectionSettings(
-            host: host, port: port, user: user, password: password, database: database, sslMode: sslMode,
-            applicationName: value("application_name", "PGAPPNAME"))
+            host: host, port: port, hosts: hosts, targetSessionAttrs: targetSessionAttrs, connectTimeout: connectTimeout,
+            user: user, password: password, database: database, sslMode: sslMode, applicationName: value("application_name", "PGAPPNAME"))
     }
 
-    /// The PostgresNIO configuration for these settings.
+    /// A client for these settings; with several hosts or `target_session_attrs`, its sessions go through a
+    /// `SessionRouter` (started here, for the life of the process), which picks the server as libpq does.
+    public func makeClient(maximumConnections: Int, logger: Logger) throws -> PostgresClient {
+        guard needsHostSelection else {
+            return PostgresClient(configuration: clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+        }
+        if sslMode == "verify-full" || sslMode == "verify-ca" {
+            // Through the router the client would check the certificate against 127.0.0.1, never the server's name.
+            throw InvalidConnectionString(message: "sslmode=\(sslMode) with several hosts or target_session_attrs is not supported; use require")
+        }
+        let router = try SessionRouter.start(self, logger: logger)
+        var routed = self
+        (routed.host, routed.port) = ("127.0.0.1", router.port)
+        return PostgresClient(configuration: routed.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+    }
+
+    /// The PostgresNIO configuration for these settings (the first host; `makeClient` routes a host list).
     public func clientConfiguration(maximumConnections: Int = 20) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if host.hasPrefix("/") {

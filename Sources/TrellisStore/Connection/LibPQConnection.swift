@@ -56,8 +56,16 @@ extension ConnectionSettings {
         func quote(_ value: String) -> String {
             "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
         }
-        var parts = ["host=\(quote(host))", "port=\(port)", "user=\(quote(user))", "dbname=\(quote(database))", "sslmode=\(sslMode)"]
+        var parts = ["host=\(quote(hosts.map(\.host).joined(separator: ",")))", "port=\(quote(hosts.map { String($0.port) }.joined(separator: ",")))",
+                     "user=\(quote(user))", "dbname=\(quote(database))", "sslmode=\(sslMode)"]
         if let password { parts.append("password=\(quote(password))") }
+        if targetSessionAttrs != "any" { parts.append("target_session_attrs=\(targetSessionAttrs)") }
+        if let connectTimeout { parts.append("connect_timeout=\(connectTimeout)") }
         return parts.joined(separator: " ")
+    }
+
+    /// What the router asks libpq with: every host, the session attributes, and a bounded wait per host.
+    var probeConninfo: String {
+        conninfo + (connectTimeout == nil ? " connect_timeout=5" : "") + " application_name='trellis session router'"
     }
 }
