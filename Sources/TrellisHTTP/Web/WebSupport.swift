@@ -144,6 +144,12 @@ struct HTMLPage: ResponseGenerator {
         response.headers[.location] = location
         return response
     }
+
+    /// To `path`, whose page shows `notice` (what just happened) in its banner; `rest` follows the query (`&moved=…`,
+    /// `#anchor`).
+    static func redirect(_ path: String, notice: String, then rest: String = "") -> Response {
+        redirect(path + "?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + rest)
+    }
 }
 
 /// A submitted form (`application/x-www-form-urlencoded`).

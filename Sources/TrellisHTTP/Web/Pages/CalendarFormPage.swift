@@ -171,6 +171,6 @@ extension WebRoutes {
         }
         try await operations.replaceCalendar(client: ClientID(record.id), calendar, as: principal)
         let notice = "Calendar saved. The plans of \(record.name) are being rescheduled on it."
-        return HTMLPage.redirect("/clients/\(ClientID(record.id))?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#calendar-h")
+        return HTMLPage.redirect("/clients/\(ClientID(record.id))", notice: notice, then: "#calendar-h")
     }
 }

@@ -52,6 +52,6 @@ extension WebRoutes {
         let store = NotificationStore(logger: database.logger)
         let count = try await database.withTenant(principal.agencyID) { try await store.markAllRead(member: principal.memberID.rawValue, on: $0) }
         let notice = "\(count) marked read."
-        return HTMLPage.redirect("/inbox?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        return HTMLPage.redirect("/inbox", notice: notice)
     }
 }

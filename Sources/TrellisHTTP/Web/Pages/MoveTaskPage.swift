@@ -30,6 +30,6 @@ extension WebRoutes {
         var notice = "“\(name)” now starts no earlier than \(WebFormat.day(day))."
         if moved.count > 1 { notice += " \(moved.count - 1) other task\(moved.count == 2 ? "" : "s") moved." }
         let ids = moved.prefix(100).map(\.id).joined(separator: ",")
-        return HTMLPage.redirect("/plans/\(plan)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&moved=\(ids)#task-\(task)")
+        return HTMLPage.redirect("/plans/\(plan)", notice: notice, then: "&moved=\(ids)#task-\(task)")
     }
 }

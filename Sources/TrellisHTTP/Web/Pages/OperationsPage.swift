@@ -93,7 +93,7 @@ extension WebRoutes {
     }
 
     static func operationsRedirect(_ notice: String) -> Response {
-        HTMLPage.redirect("/operations?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        HTMLPage.redirect("/operations", notice: notice)
     }
 
     /// The job of this agency named in the path, or 404.

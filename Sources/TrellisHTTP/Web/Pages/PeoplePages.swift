@@ -171,7 +171,7 @@ extension WebRoutes {
     }
 
     static func redirect(toPerson member: UUID, notice: String, anchor: String) -> Response {
-        HTMLPage.redirect("/people/\(MemberID(member))?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#\(anchor)")
+        HTMLPage.redirect("/people/\(MemberID(member))", notice: notice, then: "#\(anchor)")
     }
 
     /// A hybrid role for a client: the same draft and validation as `POST /v1/assignments`.

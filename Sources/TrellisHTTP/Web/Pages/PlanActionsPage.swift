@@ -15,10 +15,10 @@ extension WebRoutes {
         do {
             let saved = try await operations.saveBaseline(PlanID(plan), name: name, as: principal)
             let notice = "Saved baseline “\(saved.name)”: the Gantt now shows it as ghost bars."
-            return HTMLPage.redirect("/plans/\(PlanID(plan))?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            return HTMLPage.redirect("/plans/\(PlanID(plan))", notice: notice)
         } catch StoreError.duplicate {
             let notice = "A baseline named “\(name)” already exists; choose another name."
-            return HTMLPage.redirect("/plans/\(PlanID(plan))?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            return HTMLPage.redirect("/plans/\(PlanID(plan))", notice: notice)
         }
     }
 

@@ -97,7 +97,7 @@ extension WebRoutes {
             PlanID(plan), task: TaskID(task), comment: form.values["comment"] ?? "", at: now(), as: principal)
         let name = done.plan.task(TaskID(task))?.name ?? "The task"
         let notice = "Thank you — “\(name)” is marked done. Your agency has been told."
-        return HTMLPage.redirect("/portal?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        return HTMLPage.redirect("/portal", notice: notice)
     }
 
     struct JoinView: Sendable {

@@ -271,7 +271,7 @@ extension WebRoutes {
                 notice += " The plan now finishes \(WebFormat.duration(minutes: shift, minutesPerDay: calendar.minutesPerDay)) \(later ? "later" : "earlier")."
             }
             let movedIDs = ([task.id.description] + moved.prefix(100).map(\.id)).joined(separator: ",")
-            return HTMLPage.redirect("/plans/\(scheduled.plan.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&moved=\(movedIDs)#task-\(task.id)")
+            return HTMLPage.redirect("/plans/\(scheduled.plan.id)", notice: notice, then: "&moved=\(movedIDs)#task-\(task.id)")
         } catch StoreError.versionConflict {
             // Someone else saved first: show their change beside yours; saving again applies yours on top of theirs.
             let current = TaskFields(task, calendar: calendar)
@@ -319,7 +319,7 @@ extension WebRoutes {
             let after = try await operations.edit(scheduled.plan.id, expectedVersion: nil, .addLink(link), as: principal)
             let name = after.plan.task(TaskID(uuid))?.name ?? "the task"
             let notice = "“\(task.name)” now waits on “\(name)”."
-            return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#dependencies")
+            return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)", notice: notice, then: "#dependencies")
         } catch PlanChangeError.invalid(let errors) {
             view.linkError = errors.map { $0.field == "lagDays" ? "Lag \($0.message)" : $0.message }.joined(separator: "; ")
         } catch PlanChangeError.duplicateLink {
@@ -344,7 +344,7 @@ extension WebRoutes {
             // Already gone (a second click, or someone else removed it): the page shows what is there now.
         }
         let notice = "Dependency removed."
-        return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")#dependencies")
+        return HTMLPage.redirect("/plans/\(scheduled.plan.id)/tasks/\(task.id)", notice: notice, then: "#dependencies")
     }
 
     static func describe(_ key: String, _ value: String, _ members: [MemberRecord]) -> String {

@@ -118,7 +118,7 @@ extension WebRoutes {
             do {
                 let created = try await operations.create(client: clientID, template: record.id, startsOn: day, name: name.isEmpty ? nil : name, as: principal)
                 let notice = "Plan created: \(created.plan.tasks.count) tasks on the client's calendar."
-                return HTMLPage.redirect("/plans/\(created.plan.id)?notice=\(notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+                return HTMLPage.redirect("/plans/\(created.plan.id)", notice: notice)
             } catch let error as ValidationError {
                 for field in error.errors { view.errors[field.field] = field.message.prefix(1).uppercased() + field.message.dropFirst() }
             } catch StoreError.notFound {
