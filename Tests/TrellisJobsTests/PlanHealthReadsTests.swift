@@ -35,9 +35,9 @@ struct PlanHealthReadsTests {
                 #expect(facts.count == 2)
                 for plan in facts {
                     let loaded = try await database.withTenant(agency) { try await store.load(plan.id, agency: agency, lock: false, on: $0) }
-                    let baselines = try await database.withTenant(agency) { try await store.latestBaselineFinishes(agency: agency, on: $0) }
+                    let baseline = try await database.withTenant(agency) { try await store.baselines(plan: plan.id.rawValue, on: $0) }.last
                     let timeline = try loaded.plan.schedule()
-                    let expected = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baselines[plan.id], now: now)
+                    let expected = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baseline?.finish, now: now)
                     #expect(PlanHealth.judge(plan.facts) == expected, "\(plan.name) at \(now)")
                     #expect(plan.facts.finish == timeline.finish)
                     seen.insert(expected)

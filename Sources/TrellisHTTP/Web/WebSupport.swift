@@ -263,11 +263,17 @@ enum WebFormat {
         return "\(day(utcDate(instant))), \(clock) UTC"
     }
 
+    /// The local date of an instant in `zone`.
+    static func localDay(_ instant: Date, in zone: TimeZone) -> LocalDate {
+        let local = instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))
+        return LocalDate(dayNumber: Int((local / 86_400).rounded(.down)))
+    }
+
     /// "Mon 2 Mar 09:00": an instant's local day and time in `zone`, without formatting an RFC 3339 string to cut it up
     /// (the plan page does this twice for each of hundreds of tasks).
     static func dayAndTime(_ instant: Date, in zone: TimeZone) -> String {
         let local = Int((instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))).rounded(.down))
-        let day = LocalDate(dayNumber: Int((Double(local) / 86_400).rounded(.down)))
+        let day = localDay(instant, in: zone)
         let minute = ((local % 86_400) + 86_400) % 86_400 / 60
         let (h, m) = (minute / 60, minute % 60)
         return shortDay(day) + " " + (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)

@@ -50,30 +50,6 @@ extension PlanStore {
         throw StoreError.notFound("plan")
     }
 
-    /// Every active plan of the agency (of one client, if given), each as `load` reads one, in one statement: what the
-    /// pages that judge every plan (Today, a client) read.
-    public func loadActive(agency: AgencyID, client: ClientID? = nil, on connection: PostgresConnection) async throws -> [LoadedPlan] {
-        let clientID = client?.rawValue
-        let rows = try await connection.query("""
-            \(unescaped: Self.loadSelect)
-            WHERE p.agency_id = \(agency.rawValue) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
-            ORDER BY p.created_at, p.id
-            """, logger: logger)
-        var plans: [LoadedPlan] = []
-        for try await row in rows { plans.append(try Self.decodeLoaded(row)) }
-        return plans
-    }
-
-    /// The finish of each plan's latest baseline.
-    public func latestBaselineFinishes(agency: AgencyID, on connection: PostgresConnection) async throws -> [PlanID: Date] {
-        var finishes: [PlanID: Date] = [:]
-        for try await (plan, finish) in try await connection.query("""
-            SELECT DISTINCT ON (plan_id) plan_id, finish FROM plan_baselines WHERE agency_id = \(agency.rawValue)
-            ORDER BY plan_id, created_at DESC, name
-            """, logger: logger).decode((UUID, Date).self) { finishes[PlanID(plan)] = finish }
-        return finishes
-    }
-
     /// The plan, its client and calendar, the names of its assignees, the webhooks that hear of its moves, and its tasks
     /// and links as column arrays; the callers add which plans.
     static let loadSelect = """

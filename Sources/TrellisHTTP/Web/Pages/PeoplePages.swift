@@ -126,18 +126,13 @@ extension WebRoutes {
             view.weekAbsent = view.absences.contains { $0.starts <= sunday && $0.ends >= week.monday }
             let tasks = try await operations.personTimeline(MemberID(memberID), from: week.monday, to: sunday, as: principal)
             view.weekWork = tasks.map { task in
-                let start = Self.localDay(task.start, in: task.timeZone), finish = Self.localDay(task.finish, in: task.timeZone)
+                let start = WebFormat.localDay(task.start, in: task.timeZone), finish = WebFormat.localDay(task.finish, in: task.timeZone)
                 return .init(name: task.name, href: "/plans/\(task.plan)#task-\(task.task)", client: task.clientName,
                              dates: start == finish ? WebFormat.day(start) : "\(WebFormat.shortDay(start)) – \(WebFormat.day(finish))",
                              critical: task.critical, percent: task.percentComplete)
             }
         }
         return view
-    }
-
-    static func localDay(_ instant: Date, in zone: TimeZone) -> LocalDate {
-        let local = instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))
-        return LocalDate(dayNumber: Int((local / 86_400).rounded(.down)))
     }
 
     func memberParameter(_ context: AppRequestContext) throws -> UUID {

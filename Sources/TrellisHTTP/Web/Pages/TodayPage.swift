@@ -91,7 +91,7 @@ extension WebRoutes {
                 let zone = TimeZone(identifier: plan.timeZone) ?? .gmt
                 let line = TodayView.PlanLine(
                     name: plan.name, href: "/plans/\(plan.id)", clientName: plan.clientName, clientStatus: plan.clientStatus,
-                    health: health.rawValue, healthLabel: health.label, finish: WebFormat.day(Self.localDay(plan.facts.finish, in: zone)))
+                    health: health.rawValue, healthLabel: health.label, finish: WebFormat.day(WebFormat.localDay(plan.facts.finish, in: zone)))
                 switch health {
                 case .late: view.late.append(line)
                 case .atRisk: view.atRisk.append(line)
