@@ -34,9 +34,10 @@ struct WorkerTests {
                 let sorted = latencies.sorted()
                 print("wake-up latency (enqueue → handler start, idle worker, poll interval 30 s): \(sorted.map { "\($0)" }.joined(separator: ", ")); median \(sorted[sorted.count / 2])")
                 #expect(sorted.count == 5)
-                // Polling every 30 s cannot explain any of these; the median stays well under a second even
-                // while the whole suite loads both cores (single samples then reach ~1.6 s).
-                #expect(sorted[sorted.count / 2] < .seconds(1))
+                // Polling every 30 s cannot explain any of these. Alone the median is a few milliseconds; while the
+                // whole suite loads both cores it reached 1.08 s in CI (single samples ~1.6 s), so the bound is 2 s:
+                // still fifteen times under the poll interval.
+                #expect(sorted[sorted.count / 2] < .seconds(2))
                 #expect(sorted.allSatisfy { $0 < .seconds(5) })
             }
         }
