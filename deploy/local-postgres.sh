@@ -51,7 +51,7 @@ start)
         done
     fi
     mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 700 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir" && chmod 700 "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then
         as_owner "$pgbin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --no-locale >"$dir.initdb.log" 2>&1 \
             || { cat "$dir.initdb.log" >&2; exit 1; }

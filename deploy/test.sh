@@ -38,6 +38,10 @@ if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
 fi
 Tests/deploy/verify-units.sh .build/debug
+if [ $# -eq 0 ] || [ "${TRELLIS_DEPLOY:-}" = 1 ]; then
+    echo "▸ a pgBackRest backup and a point-in-time restore (Tests/deploy/backup-restore.sh)"
+    Tests/deploy/backup-restore.sh .build/debug
+fi
 if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
     # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
     echo "▸ schemathesis over docs/openapi.yaml (every check, ${TRELLIS_FUZZ_SECONDS:-150} s)"
