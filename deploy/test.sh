@@ -41,6 +41,8 @@ Tests/deploy/verify-units.sh .build/debug
 if [ $# -eq 0 ] || [ "${TRELLIS_DEPLOY:-}" = 1 ]; then
     echo "▸ a pgBackRest backup and a point-in-time restore (Tests/deploy/backup-restore.sh)"
     Tests/deploy/backup-restore.sh .build/debug
+    echo "▸ failover: pg_auto_failover, the primary killed under load (Tests/deploy/failover.sh)"
+    Tests/deploy/failover.sh .build/debug
 fi
 if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
     # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
