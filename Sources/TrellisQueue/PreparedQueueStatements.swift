@@ -136,3 +136,12 @@ enum PreparedQueueStatements {
         }
     }
 }
+
+/// The text of the worker's two hot statements, for measuring the database's own ceiling for them
+/// (`trellis bench queue ceiling-script`, which Benchmarks/queue hands to pgbench): the claim with its
+/// parameters `$1` queue, `$2` limit, `$3` owner, `$4` lease seconds, `$5` aging seconds; the completion with
+/// `$1` ids, `$2` attempts, `$3` owner.
+public enum WorkerStatementText {
+    public static var claim: String { PreparedQueueStatements.FetchAvailable.sql }
+    public static var complete: String { QueueSQL.completeMany(owner: "", ids: [], attempts: []).sql }
+}

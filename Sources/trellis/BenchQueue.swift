@@ -14,7 +14,7 @@ struct BenchQueue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
         abstract: "Job queue benchmarks against DATABASE_URL (run through Benchmarks/queue).",
-        subcommands: [Enqueue.self, Drain.self, Pickup.self])
+        subcommands: [Enqueue.self, Drain.self, Pickup.self, CeilingScript.self])
 
     /// The no-op job every benchmark enqueues (`system.noop`: its handler returns at once).
     static func noopJob(queue: String) -> NewJob {
@@ -60,6 +60,36 @@ struct BenchQueue: AsyncParsableCommand {
                     + "batch_jobs=\(batched) batch_size=\(batch) single_jobs=\(single) queued=\(queued)"
             }
             print(line)
+        }
+    }
+
+    struct CeilingScript: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ceiling-script",
+            abstract: "Print a pgbench script that runs the worker's own claim and complete statements with no worker: one claim of LIMIT jobs of QUEUE, then the completion of what it claimed, each committed alone. Run it with `pgbench -M extended` (variables become parameters).")
+
+        @Option(help: "jobs per claim (the worker's fetch batch)") var limit: Int = 500
+        @Option(help: "the queue") var queue: String = "bench"
+        @Option(help: "aging step in seconds, as the worker's default") var agingSeconds: Double = 300
+
+        func run() throws {
+            // The claim ends in a SELECT of the claimed rows; pgbench keeps one row (\gset), so the ids and
+            // attempts are aggregated into arrays there. Everything that claims is the worker's text unchanged.
+            let claim = WorkerStatementText.claim
+            guard let tail = claim.range(of: ")\nSELECT ", options: .backwards) else {
+                throw ValidationError("the claim statement no longer ends in a SELECT of the claimed rows")
+            }
+            let claimAggregated = claim[..<tail.lowerBound] + ")\nSELECT coalesce(array_agg(id ORDER BY id), '{}')::text AS ids, coalesce(array_agg(attempt ORDER BY id), '{}')::text AS attempts FROM running"
+            let parameters = [("$5", "\(agingSeconds)"), ("$4", "300"), ("$3", ":owner"), ("$2", "\(limit)"), ("$1", ":queue")]
+            var claimText = String(claimAggregated)
+            for (placeholder, value) in parameters { claimText = claimText.replacingOccurrences(of: placeholder, with: value) }
+            var completeText = WorkerStatementText.complete
+            for (placeholder, value) in [("$3", ":owner"), ("$2", ":attempts"), ("$1", ":ids")] {
+                completeText = completeText.replacingOccurrences(of: placeholder, with: value)
+            }
+            print("-- the worker's claim (\(limit) jobs of :queue for :owner), then its completion; variables: -D queue=… -D owner=…")
+            print(claimText + " \\gset")
+            print(completeText + ";")
         }
     }
 
