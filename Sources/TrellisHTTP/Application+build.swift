@@ -95,6 +95,8 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     let router = Router(context: AppRequestContext.self)
     let logger = dependencies.database.logger
     let database = dependencies.database
+    // A span per request (a no-op until a tracer is bootstrapped); an incoming `traceparent` continues its trace.
+    router.add(middleware: TracingMiddleware())
     router.add(middleware: RequestLogAndProblemMiddleware())
     let routeTable = RouteTable()
     router.add(middleware: RequestGuardMiddleware(routes: routeTable))

@@ -45,6 +45,12 @@ public struct JobQueue: Sendable {
     public func enqueueBatch(_ jobs: [NewJob], on connection: PostgresConnection) async throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { return [] }
         for job in jobs { try job.validate() }
+        // The trace of whatever enqueues (a request, another job) continues in each job's run.
+        let jobs = jobs.map { job in
+            var job = job
+            job.metadata = JobTraceContext.carrying(job.metadata)
+            return job
+        }
         var results = [EnqueueResult?](repeating: nil, count: jobs.count)
         var remaining = Array(jobs.indices)
         // A collision with a job that finishes between the insert and the look-up frees its key: try again.

@@ -106,7 +106,8 @@ api_pid=$!
 DATABASE_URL="postgres://trellis_worker:trellis_worker@$hosts/trellis?$params" WORKER_QUEUES="failover=20,default=2" \
     WORKER_LEASE_SECONDS=5 WORKER_POLL_MS=500 LOG_LEVEL=warning "$bin/trellis-worker" >"$scratch/worker.log" 2>&1 &
 worker_pid=$!
-wait_for 60 "the API's readiness" bash -c "curl -fsS http://127.0.0.1:$api_port/readyz >/dev/null 2>&1"
+api_ready() { python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$api_port/readyz', timeout=2)" 2>/dev/null; }
+wait_for 60 "the API's readiness" api_ready
 
 kill_primary="kill -KILL -- -${group[node1]}; kill -KILL \$(head -n 1 $scratch/pg/node1/postmaster.pid) 2>/dev/null || true"
 set +e

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Tracing
 
 /// Runs claimed jobs: one task per job, nothing else per job. Time limits are kept by one watchdog for all of
 /// them; stop requests (cancel, lost lease, shutdown) arrive through the job's entry in the running table, which
@@ -122,7 +123,16 @@ final class JobExecutor: Sendable {
         let started = ContinuousClock.now
         let result: Result
         do {
-            result = .finished(try await entry.handler.run(context))
+            // One span per run, in the trace of whatever enqueued the job (its metadata carries the context).
+            result = .finished(try await withSpan("job \(job.kind)", context: JobTraceContext.context(of: job.metadata), ofKind: .consumer) { span in
+                if span.isRecording {
+                    span.attributes["messaging.system"] = "trellis"
+                    span.attributes["messaging.destination.name"] = job.queue
+                    span.attributes["messaging.message.id"] = "\(job.id)"
+                    span.attributes["trellis.job.attempt"] = Int(job.attempt)
+                }
+                return try await entry.handler.run(context)
+            })
         } catch {
             result = .threw(error)
         }

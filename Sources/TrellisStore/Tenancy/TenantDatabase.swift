@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Synchronization
+import Tracing
 import TrellisDomain
 
 /// The application's access to PostgreSQL. Every unit of work is one transaction; tenant work sets the
@@ -45,7 +46,15 @@ public struct TenantDatabase: Sendable {
         try await leased(inTransaction: true, work)
     }
 
+    /// One span per unit of work (a transaction, or a single statement), inside the request's or the job's span.
     private func leased<T: Sendable>(inTransaction: Bool, _ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withSpan(inTransaction ? "db.transaction" : "db.statement", ofKind: .client) { span in
+            if span.isRecording { span.attributes["db.system.name"] = "postgresql" }
+            return try await leasedUntraced(inTransaction: inTransaction, work)
+        }
+    }
+
+    private func leasedUntraced<T: Sendable>(inTransaction: Bool, _ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let acquired = Flag()
         let (client, logger, wait) = (self.client, self.logger, self.connectionWait)
         do {
