@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import PostgresNIO
 import TrellisStore
 
@@ -49,6 +50,12 @@ public struct CommonOptions: ParsableArguments {
         let levelName = setting(logLevel, env: "LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level \(levelName)") }
         LogSetup.bootstrap(level: level, format: setting(logFormat, env: "LOG_FORMAT"))
+    }
+
+    /// The OTLP trace exporter when `OTEL_*` asks for one (see `TraceExport`), bootstrapped now so that what is
+    /// built next (the router's request spans) sees the tracer; hand it to `runServices`. Nil when traces are off.
+    public func bootstrapTracing(serviceName: String) throws -> (any Service)? {
+        try TraceExport.service(name: serviceName, environment: ProcessInfo.processInfo.environment)
     }
 
     /// Parsed by libpq; a bad string is refused here, at start-up, with libpq's own message.

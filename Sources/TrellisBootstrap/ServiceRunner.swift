@@ -1,16 +1,15 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 
 /// Runs an executable's services until SIGTERM or SIGINT, with a deadline: services get `grace` to finish
 /// what they are doing, then they are cancelled, and the process ends within `grace` plus a few seconds even
 /// when a client connection or a database that went away would hold it.
-/// The trace exporter, when `OTEL_*` asks for one (see `TraceExport`), runs first so that it stops last and
-/// flushes the spans of everything else.
-public func runServices(_ services: [any Service], grace: Duration, logger: Logger) async throws {
+/// The trace exporter (`CommonOptions.bootstrapTracing`), when there is one, runs first so that it stops last
+/// and flushes the spans of everything else.
+public func runServices(_ services: [any Service], tracing: (any Service)?, grace: Duration, logger: Logger) async throws {
     var services = services
-    if let exporter = try TraceExport.service(name: logger.label, environment: ProcessInfo.processInfo.environment) {
-        services.insert(exporter, at: 0)
+    if let tracing {
+        services.insert(tracing, at: 0)
         logger.info("traces exported over OTLP")
     }
     var configuration = ServiceGroupConfiguration(

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import Tracing
 import ServiceLifecycle
 import TrellisApplication
 import TrellisJobs
@@ -95,8 +96,9 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     let router = Router(context: AppRequestContext.self)
     let logger = dependencies.database.logger
     let database = dependencies.database
-    // A span per request (a no-op until a tracer is bootstrapped); an incoming `traceparent` continues its trace.
-    router.add(middleware: TracingMiddleware())
+    // A span per request when a tracer is bootstrapped (none: no middleware, no per-request cost); an incoming
+    // `traceparent` continues its trace.
+    if !(InstrumentationSystem.tracer is NoOpTracer) { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: RequestLogAndProblemMiddleware())
     let routeTable = RouteTable()
     router.add(middleware: RequestGuardMiddleware(routes: routeTable))

@@ -31,6 +31,7 @@ struct TrellisAPI: AsyncParsableCommand {
 
     func run() async throws {
         try common.bootstrapLogging()
+        let tracing = try common.bootstrapTracing(serviceName: "trellis-api")
         let logger = Logger(label: "trellis-api")
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -60,6 +61,6 @@ struct TrellisAPI: AsyncParsableCommand {
             services.append(Application(router: bare, configuration: .init(address: .hostname(listenHost, port: barePort)), logger: logger))
         }
         try await runServices(
-            services, grace: .seconds(try setting(shutdownGraceSeconds, env: "SHUTDOWN_GRACE_SECONDS", default: 10)), logger: logger)
+            services, tracing: tracing, grace: .seconds(try setting(shutdownGraceSeconds, env: "SHUTDOWN_GRACE_SECONDS", default: 10)), logger: logger)
     }
 }

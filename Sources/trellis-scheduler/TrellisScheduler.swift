@@ -20,6 +20,7 @@ struct TrellisSchedulerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try common.bootstrapLogging()
+        let tracing = try common.bootstrapTracing(serviceName: "trellis-scheduler")
         let logger = Logger(label: "trellis-scheduler")
         let client = try common.makeClient(logger: logger)
         let scheduler = CronScheduler(
@@ -29,6 +30,6 @@ struct TrellisSchedulerCommand: AsyncParsableCommand {
                 tickInterval: .seconds(try setting(tickSeconds, env: "SCHEDULER_TICK_SECONDS", default: 1))),
             logger: logger)
         logger.info("scheduler started")
-        try await runServices([client, scheduler], grace: .seconds(10), logger: logger)
+        try await runServices([client, scheduler], tracing: tracing, grace: .seconds(10), logger: logger)
     }
 }

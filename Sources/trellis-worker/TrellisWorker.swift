@@ -24,6 +24,7 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try common.bootstrapLogging()
+        let tracing = try common.bootstrapTracing(serviceName: "trellis-worker")
         let logger = Logger(label: "trellis-worker")
         let client = try common.makeClient(logger: logger)
         let queueSpec = setting(queues, env: "WORKER_QUEUES")
@@ -41,7 +42,7 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
             configuration: configuration, logger: logger)
         logger.info("worker started", metadata: ["queues": "\(configuration.queues)", "worker": "\(worker.workerID)"])
         // Running jobs get their grace period; a few seconds more for the database client, then cancellation.
-        try await runServices([client, worker], grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
+        try await runServices([client, worker], tracing: tracing, grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
     }
 
     static func parseQueues(_ spec: String) throws -> [String: Int] {

@@ -31,7 +31,7 @@ struct TrellisTestbed: AsyncParsableCommand {
                     leaseDuration: .seconds(try setting(nil, env: "SCHEDULER_LEASE_SECONDS", default: 15)),
                     tickInterval: .seconds(try setting(nil, env: "SCHEDULER_TICK_SECONDS", default: 1))),
                 now: fileClock(), logger: logger)
-            try await runServices([client, scheduler], grace: .seconds(10), logger: logger)
+            try await runServices([client, scheduler], tracing: nil, grace: .seconds(10), logger: logger)
         default:
             var queues: [String: Int] = [:]
             for part in (setting(nil, env: "WORKER_QUEUES") ?? "default=10").split(separator: ",") {
@@ -48,7 +48,7 @@ struct TrellisTestbed: AsyncParsableCommand {
             registry.register(ProbeJob(client: client))
             let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: logger)
             logger.info("worker started", metadata: ["queues": "\(configuration.queues)", "worker": "\(worker.workerID)"])
-            try await runServices([client, worker], grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
+            try await runServices([client, worker], tracing: nil, grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
         }
     }
 
