@@ -54,6 +54,9 @@ final class JobExecutor: Sendable {
     private let activity: ActivityLog
     private let logger: Logger
     private let isStopping: @Sendable () -> Bool
+    /// A tracer was bootstrapped before this worker started; without one a run skips the span machinery, which
+    /// costs a task-local binding and generic look-ups per job even when it records nothing.
+    private let traced = !(InstrumentationSystem.tracer is NoOpTracer)
 
     init(registry: JobRegistry, configuration: JobWorker.Configuration, jobs: JobQueue, completer: JobCompleter, metrics: WorkerMetrics,
          activity: ActivityLog, logger: Logger, isStopping: @escaping @Sendable () -> Bool) {
@@ -123,16 +126,18 @@ final class JobExecutor: Sendable {
         let started = ContinuousClock.now
         let result: Result
         do {
-            // One span per run, in the trace of whatever enqueued the job (its metadata carries the context).
-            result = .finished(try await withSpan("job \(job.kind)", context: JobTraceContext.context(of: job.metadata), ofKind: .consumer) { span in
-                if span.isRecording {
+            if traced {
+                // One span per run, in the trace of whatever enqueued the job (its metadata carries the context).
+                result = .finished(try await withSpan("job \(job.kind)", context: JobTraceContext.context(of: job.metadata), ofKind: .consumer) { span in
                     span.attributes["messaging.system"] = "trellis"
                     span.attributes["messaging.destination.name"] = job.queue
                     span.attributes["messaging.message.id"] = "\(job.id)"
                     span.attributes["trellis.job.attempt"] = Int(job.attempt)
-                }
-                return try await entry.handler.run(context)
-            })
+                    return try await entry.handler.run(context)
+                })
+            } else {
+                result = .finished(try await entry.handler.run(context))
+            }
         } catch {
             result = .threw(error)
         }

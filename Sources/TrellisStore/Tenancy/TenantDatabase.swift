@@ -12,11 +12,14 @@ public struct TenantDatabase: Sendable {
     /// How long a unit of work waits for a connection before it gives up with `StoreError.unavailable`: while
     /// the server is down the pool would otherwise keep a request waiting for as long as the outage lasts.
     public let connectionWait: Duration
+    /// A tracer was bootstrapped before this was made; without one no span is started per unit of work.
+    let traced: Bool
 
     public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(10)) {
         self.client = client
         self.logger = logger
         self.connectionWait = connectionWait
+        self.traced = !(InstrumentationSystem.tracer is NoOpTracer)
     }
 
     /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws.
@@ -48,8 +51,9 @@ public struct TenantDatabase: Sendable {
 
     /// One span per unit of work (a transaction, or a single statement), inside the request's or the job's span.
     private func leased<T: Sendable>(inTransaction: Bool, _ work: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await withSpan(inTransaction ? "db.transaction" : "db.statement", ofKind: .client) { span in
-            if span.isRecording { span.attributes["db.system.name"] = "postgresql" }
+        guard traced else { return try await leasedUntraced(inTransaction: inTransaction, work) }
+        return try await withSpan(inTransaction ? "db.transaction" : "db.statement", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
             return try await leasedUntraced(inTransaction: inTransaction, work)
         }
     }
