@@ -37,11 +37,16 @@ declare -A group=()
 api_pid= worker_pid=
 cleanup() {
     for pid in $api_pid $worker_pid; do kill -KILL "$pid" 2>/dev/null || true; done
+    # Each live postmaster with its children first: the monitor's health-check worker is not in the keeper's
+    # process group and outlived it once, holding a CPU slice for the rest of the run.
+    for d in "$scratch"/pg/monitor "$scratch"/pg/node1 "$scratch"/pg/node2; do
+        if [ -f "$d/postmaster.pid" ]; then
+            pm=$(head -n 1 "$d/postmaster.pid")
+            kill -KILL $(pgrep -P "$pm" 2>/dev/null) "$pm" 2>/dev/null || true
+        fi
+    done
     for pgid in "${group[@]}"; do kill -KILL -- "-$pgid" 2>/dev/null || true; done
     sleep 0.5
-    for d in "$scratch"/pg/monitor "$scratch"/pg/node1 "$scratch"/pg/node2; do
-        [ -f "$d/postmaster.pid" ] && kill -KILL "$(head -n 1 "$d/postmaster.pid")" 2>/dev/null || true
-    done
     [ "${KEEP_SCRATCH:-0}" = 1 ] || rm -rf "$scratch"
 }
 trap cleanup EXIT
