@@ -105,7 +105,7 @@ enum DemoData {
 
     /// Work the demo team has done by now: tasks that should be finished are, and the ones under way are partly done,
     /// so Today shows plans on track rather than everything late.
-    static func recordProgress(_ scheduled: ScheduledPlan, agency: AgencyID, plans: PlanStore, on connection: PostgresConnection) async throws {
+    static func recordProgress(_ scheduled: ScheduledPlan, agency: AgencyID, plans: PlanStore, on connection: TenantConnection) async throws {
         var plan = scheduled.plan
         let now = Date()
         var delta = PlanDelta()

@@ -57,8 +57,8 @@ struct TenantIsolationTests {
                 for try await name in rows.decode(String.self) { names.append(name) }
                 return names
             }
-            #expect(try await database.withTenant(a, unfiltered) == ["Alpha", "Apex", "Arc"])
-            #expect(try await database.withTenant(b, unfiltered) == ["Beta", "Bolt"])
+            #expect(try await database.withTenant(a, { try await unfiltered($0.connection) }) == ["Alpha", "Apex", "Arc"])
+            #expect(try await database.withTenant(b, { try await unfiltered($0.connection) }) == ["Beta", "Bolt"])
             // No agency set: nothing at all.
             #expect(try await database.withSystem(unfiltered) == [])
             // The owner role (migrations, admin) sees all five: the rows are really there.
@@ -138,7 +138,7 @@ struct TenantIsolationTests {
                     for try await n in try await connection.query("SELECT count(*)::int8 FROM trellis_jobs", logger: db.logger).decode(Int.self) { return n }
                     return -1
                 }
-                if let agency { return try await database.withTenant(agency, work) }
+                if let agency { return try await database.withTenant(agency, { try await work($0.connection) }) }
                 return try await database.withSystem(work)
             }
             #expect(try await count(db.apiDatabase, nil) == 0, "no agency set: the API role sees no job")

@@ -85,7 +85,7 @@ public struct PlanOperations: Sendable {
 
     /// Schedules a plan just written in `connection`'s transaction and records its dates (nothing moved yet).
     public static func scheduleNew(
-        _ id: PlanID, agency: AgencyID, plans: PlanStore, queue: JobQueue, on connection: PostgresConnection
+        _ id: PlanID, agency: AgencyID, plans: PlanStore, queue: JobQueue, on connection: TenantConnection
     ) async throws -> ScheduledPlan {
         var loaded = try await plans.load(id, agency: agency, lock: false, on: connection)
         var delta = PlanDelta()
@@ -163,12 +163,12 @@ public struct PlanOperations: Sendable {
     /// already pending keeps that one.
     @discardableResult
     public static func enqueueRecompute(
-        agency: AgencyID, client: ClientID, plans: PlanStore, queue: JobQueue, logger: Logger, on connection: PostgresConnection
+        agency: AgencyID, client: ClientID, plans: PlanStore, queue: JobQueue, logger: Logger, on connection: TenantConnection
     ) async throws -> [EnqueueResult] {
         let jobs = try await plans.plans(client: client.rawValue, on: connection).map { plan in
             try NewJob(PlanRecompute(planId: plan.id), agencyID: agency.rawValue, maxAttempts: 5, uniqueKey: PlanRecompute.uniqueKey(plan: plan.id))
         }
-        return try await queue.enqueueBatch(jobs, on: connection)
+        return try await queue.enqueueBatch(jobs, on: connection.connection)
     }
 
     /// Reschedules a plan after its calendar changed (the `plan.recompute` job); returns the tasks that moved.
@@ -188,7 +188,7 @@ public struct PlanOperations: Sendable {
     /// published dates, write the change with the notices of what moved, and tell the webhooks.
     static func scheduleAndWrite(
         _ loaded: inout LoadedPlan, delta: inout PlanDelta, because cause: String, bumpVersion: Bool, agency: AgencyID,
-        plans: PlanStore, queue: JobQueue, extraNotices: [PlanNotice] = [], on connection: PostgresConnection
+        plans: PlanStore, queue: JobQueue, extraNotices: [PlanNotice] = [], on connection: TenantConnection
     ) async throws -> ScheduledPlan {
         let timeline = try loaded.plan.schedule()
         let moves = loaded.plan.publish(timeline, into: &delta)

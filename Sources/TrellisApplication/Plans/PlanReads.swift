@@ -65,7 +65,7 @@ public enum PlanExports {
     /// Renders plan `id` as it stands on `connection`'s transaction (the export document carries the people who
     /// can be assigned, which only exports need); `baselineName` compares with a saved baseline.
     public static func render(
-        plan id: UUID, format: ExportFormat, baselineName: String? = nil, now: Date, store: PlanStore, on connection: PostgresConnection
+        plan id: UUID, format: ExportFormat, baselineName: String? = nil, now: Date, store: PlanStore, on connection: TenantConnection
     ) async throws -> RenderedExport {
         let document = try await store.document(id, on: connection)
         let timeline = try document.onboardingPlan.schedule()

@@ -83,7 +83,7 @@ struct ExportRoutes {
     }
 
     /// Export jobs are heavy: an agency has a few at a time and a daily allowance (429 past either).
-    static func checkExportBudget(_ limits: APILimits, exports: ExportStore, on connection: PostgresConnection) async throws {
+    static func checkExportBudget(_ limits: APILimits, exports: ExportStore, on connection: TenantConnection) async throws {
         let (active, today) = try await exports.budgetUse(on: connection)
         if active >= limits.concurrentExportsPerAgency {
             throw Problem.tooManyRequests(
@@ -139,7 +139,7 @@ struct ExportRoutes {
 
     /// A client viewer sees the exports of their own client only (by its client, or by its plan's client):
     /// any other export is a 404, as if it did not exist.
-    static func visible(_ record: ExportRecord, to principal: Principal, plans: PlanStore, on connection: PostgresConnection) async throws -> ExportRecord {
+    static func visible(_ record: ExportRecord, to principal: Principal, plans: PlanStore, on connection: TenantConnection) async throws -> ExportRecord {
         guard principal.role == .clientViewer else { return record }
         if let client = record.clientId, TenantPolicy.canSee(client: ClientID(client), as: principal) { return record }
         if let plan = record.planId, let found = try? await plans.plan(plan, on: connection),

@@ -81,7 +81,7 @@ struct JobRoutes {
         let id = try Self.jobID(context)
         let job = try await owned(id, principal)
         let queue = self.queue
-        guard try await database.withTenant(principal.agencyID, { try await queue.retry(id, on: $0) }) else {
+        guard try await database.withTenant(principal.agencyID, { try await queue.retry(id, on: $0.connection) }) else {
             throw Problem(.conflict, detail: "the job is \(job.state); only finished jobs (discarded, cancelled, completed) can be retried")
         }
         return JSONBody(JobBody(try await owned(id, principal)))
@@ -99,7 +99,7 @@ struct JobRoutes {
         _ = try await owned(id, principal)
         let result: String
         let queue = self.queue
-        switch try await database.withTenant(principal.agencyID, { try await queue.cancel(id, on: $0) }) {
+        switch try await database.withTenant(principal.agencyID, { try await queue.cancel(id, on: $0.connection) }) {
         case .cancelled: result = "cancelled"
         case .cancelRequested: result = "cancel_requested"
         case .alreadyFinalized: result = "already_finalized"

@@ -181,7 +181,7 @@ struct WebhookRoutes {
             let job = try WebhookEvents.delivery(
                 webhook: id, event: WebhookEvent.ping.rawValue,
                 data: Ping(message: "a test delivery from Trellis", webhookId: id.lowercasedString), agency: principal.agencyID)
-            let jobID = try await queue.enqueue(job, on: connection)
+            let jobID = try await queue.enqueue(job, on: connection.connection)
             let arguments = try JSONDecoder().decode(WebhookDeliverJob.Arguments.self, from: job.args)
             return TestDelivery(jobId: jobID, deliveryId: arguments.deliveryId, event: WebhookEvent.ping.rawValue)
         }, status: .accepted)

@@ -35,7 +35,7 @@ public struct AgencyJobStore: Sendable {
         public var errors: [ErrorEntry]
     }
 
-    public func summary(agency: AgencyID, on connection: PostgresConnection) async throws -> [Count] {
+    public func summary(agency: AgencyID, on connection: TenantConnection) async throws -> [Count] {
         let rows = try await connection.query("""
             SELECT queue, state::text, count(*) FROM trellis_jobs WHERE agency_id = \(agency.rawValue) GROUP BY 1, 2 ORDER BY 1, 2
             """, logger: logger)
@@ -47,7 +47,7 @@ public struct AgencyJobStore: Sendable {
     static let columns = "id, queue, kind, state::text, attempt, max_attempts, run_at, attempted_at, finalized_at, created_at, errors::text"
 
     /// The agency's jobs, newest first, optionally in one state; `before` is an id cursor.
-    public func list(agency: AgencyID, state: String?, before: Int64?, limit: Int, on connection: PostgresConnection) async throws -> [JobView] {
+    public func list(agency: AgencyID, state: String?, before: Int64?, limit: Int, on connection: TenantConnection) async throws -> [JobView] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM trellis_jobs
             WHERE agency_id = \(agency.rawValue) AND (\(state)::text IS NULL OR state::text = \(state))
@@ -60,7 +60,7 @@ public struct AgencyJobStore: Sendable {
     }
 
     /// The job if it belongs to `agency`; nil otherwise (another agency's job is as missing as none).
-    public func job(_ id: Int64, agency: AgencyID, on connection: PostgresConnection) async throws -> JobView? {
+    public func job(_ id: Int64, agency: AgencyID, on connection: TenantConnection) async throws -> JobView? {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM trellis_jobs WHERE id = \(id) AND agency_id = \(agency.rawValue)
             """, logger: logger)

@@ -30,7 +30,7 @@ public struct AssignmentStore: Sendable {
         }
     }
 
-    public func create(id: UUID, agency: AgencyID, refs: Refs, _ draft: AssignmentDraft, on connection: PostgresConnection) async throws -> AssignmentRecord {
+    public func create(id: UUID, agency: AgencyID, refs: Refs, _ draft: AssignmentDraft, on connection: TenantConnection) async throws -> AssignmentRecord {
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
             try await Self.one(try await connection.query("""
@@ -42,10 +42,10 @@ public struct AssignmentStore: Sendable {
         }
     }
 
-    public func list(member: UUID?, client: UUID?, on connection: PostgresConnection) async throws -> [AssignmentRecord] {
+    public func list(member: UUID?, client: UUID?, on connection: TenantConnection) async throws -> [AssignmentRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM assignments
-            WHERE (\(member)::uuid IS NULL OR member_id = \(member)) AND (\(client)::uuid IS NULL OR client_id = \(client))
+            WHERE agency_id = \(connection.agency.rawValue) AND (\(member)::uuid IS NULL OR member_id = \(member)) AND (\(client)::uuid IS NULL OR client_id = \(client))
             ORDER BY starts_on, id
             """, logger: logger)
         var records: [AssignmentRecord] = []
@@ -53,11 +53,11 @@ public struct AssignmentStore: Sendable {
         return records
     }
 
-    public func get(_ id: UUID, on connection: PostgresConnection) async throws -> AssignmentRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM assignments WHERE id = \(id)", logger: logger))
+    public func get(_ id: UUID, on connection: TenantConnection) async throws -> AssignmentRecord {
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM assignments WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
-    public func update(_ id: UUID, refs: Refs, _ draft: AssignmentDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> AssignmentRecord {
+    public func update(_ id: UUID, refs: Refs, _ draft: AssignmentDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> AssignmentRecord {
         try await lockForEdit(table: "assignments", id: id, expected: expectedVersion, notFound: "assignment", on: connection, logger: logger)
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
@@ -66,23 +66,23 @@ public struct AssignmentStore: Sendable {
                     allocation_unit = \(unit)::allocation_unit, allocation_value = \(value)::float8::numeric,
                     starts_on = \(draft.startsOn.description)::date, ends_on = \(draft.endsOn.description)::date,
                     commitment = \(draft.commitment.rawValue)::commitment, version = version + 1
-                WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
     }
 
-    public func delete(_ id: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("DELETE FROM assignments WHERE id = \(id) RETURNING id", logger: logger)
+    public func delete(_ id: UUID, on connection: TenantConnection) async throws {
+        let rows = try await connection.query("DELETE FROM assignments WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("assignment")
     }
 
     /// The member holding `roleKey` for `client` on `date` (hard before soft, larger allocation first):
     /// how a plan's task finds its assignee.
-    public func holder(roleKey: String, client: UUID, on date: LocalDate, connection: PostgresConnection) async throws -> UUID? {
+    public func holder(roleKey: String, client: UUID, on date: LocalDate, connection: TenantConnection) async throws -> UUID? {
         let rows = try await connection.query("""
             SELECT a.member_id FROM assignments a JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
-            WHERE r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
+            WHERE r.agency_id = \(connection.agency.rawValue) AND r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY a.commitment, a.allocation_value DESC, a.id LIMIT 1
             """, logger: logger)
         for try await member in rows.decode(UUID.self) { return member }
@@ -90,12 +90,12 @@ public struct AssignmentStore: Sendable {
     }
 
     /// Everyone's capacity, time off and assignments overlapping [from, through], for the workload report.
-    public func workloadInputs(from: LocalDate, through: LocalDate, member: UUID?, on connection: PostgresConnection) async throws -> [WorkloadPerson] {
+    public func workloadInputs(from: LocalDate, through: LocalDate, member: UUID?, on connection: TenantConnection) async throws -> [WorkloadPerson] {
         var people: [UUID: WorkloadPerson] = [:]
         var order: [UUID] = []
         let members = try await connection.query("""
             SELECT id, display_name, weekly_capacity_hours::float8 FROM members
-            WHERE role <> 'client_viewer' AND (\(member)::uuid IS NULL OR id = \(member)) ORDER BY display_name, id
+            WHERE agency_id = \(connection.agency.rawValue) AND role <> 'client_viewer' AND (\(member)::uuid IS NULL OR id = \(member)) ORDER BY display_name, id
             """, logger: logger)
         for try await (id, name, capacity) in members.decode((UUID, String, Double).self) {
             people[id] = WorkloadPerson(memberID: MemberID(id), name: name, weeklyCapacityHours: capacity, timeOff: [], assignments: [])
@@ -103,7 +103,7 @@ public struct AssignmentStore: Sendable {
         }
         let timeOff = try await connection.query("""
             SELECT member_id, starts_on::text, ends_on::text FROM time_off
-            WHERE ends_on >= \(from.description)::date AND starts_on <= \(through.description)::date
+            WHERE agency_id = \(connection.agency.rawValue) AND ends_on >= \(from.description)::date AND starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (memberID, starts, ends) in timeOff.decode((UUID, String, String).self) {
             if let s = LocalDate(String(starts)), let e = LocalDate(String(ends)) { people[memberID]?.timeOff.append(TimeOff(startsOn: s, endsOn: e)) }
@@ -114,7 +114,7 @@ public struct AssignmentStore: Sendable {
             FROM assignments a
             JOIN clients c ON c.agency_id = a.agency_id AND c.id = a.client_id
             JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
-            WHERE a.ends_on >= \(from.description)::date AND a.starts_on <= \(through.description)::date
+            WHERE a.agency_id = \(connection.agency.rawValue) AND a.ends_on >= \(from.description)::date AND a.starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (id, memberID, clientName, roleName, unit, value, starts, ends, commitment)
             in assignments.decode((UUID, UUID, String, String, String, Double, String, String, String).self) {

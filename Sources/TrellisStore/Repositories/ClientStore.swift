@@ -29,7 +29,7 @@ public struct ClientStore: Sendable {
         version::int8, created_at, updated_at, (extract(epoch FROM created_at) * 1000000)::int8
         """
 
-    public func create(id: UUID, agency: AgencyID, _ draft: ClientDraft, on connection: PostgresConnection) async throws -> ClientRecord {
+    public func create(id: UUID, agency: AgencyID, _ draft: ClientDraft, on connection: TenantConnection) async throws -> ClientRecord {
         let channels = try JSONText.encode(draft.channels)
         let goals = try JSONText.encode(draft.goals)
         return try await translatingConstraints(unique: ["clients_agency_id_slug_key": "slug"]) {
@@ -43,11 +43,12 @@ public struct ClientStore: Sendable {
         }
     }
 
-    public func list(_ filter: Filter, after cursor: Cursor?, limit: Int, on connection: PostgresConnection) async throws -> Page<ClientRecord> {
+    public func list(_ filter: Filter, after cursor: Cursor?, limit: Int, on connection: TenantConnection) async throws -> Page<ClientRecord> {
         let search = filter.search.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM clients
-            WHERE (\(filter.status?.rawValue)::client_status IS NULL OR status = \(filter.status?.rawValue)::client_status)
+            WHERE agency_id = \(connection.agency.rawValue)
+              AND (\(filter.status?.rawValue)::client_status IS NULL OR status = \(filter.status?.rawValue)::client_status)
               AND (\(search)::text IS NULL OR name ILIKE \(search) OR slug ILIKE \(search))
               AND (\(filter.includeArchived) OR archived_at IS NULL)
               AND (\(filter.onlyID)::uuid IS NULL OR id = \(filter.onlyID))
@@ -64,13 +65,13 @@ public struct ClientStore: Sendable {
         return Page(items: page.map(\.record), nextCursor: next)
     }
 
-    public func get(_ id: UUID, on connection: PostgresConnection) async throws -> ClientRecord {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM clients WHERE id = \(id)", logger: logger)
+    public func get(_ id: UUID, on connection: TenantConnection) async throws -> ClientRecord {
+        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM clients WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
         return try await Self.one(rows).record
     }
 
     /// Replaces the editable fields; `expectedVersion` (from If-Match) guards against lost updates.
-    public func update(_ id: UUID, _ draft: ClientDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> ClientRecord {
+    public func update(_ id: UUID, _ draft: ClientDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> ClientRecord {
         try await lockForEdit(table: "clients", id: id, expected: expectedVersion, notFound: "client", on: connection, logger: logger)
         let channels = try JSONText.encode(draft.channels)
         let goals = try JSONText.encode(draft.goals)
@@ -79,18 +80,18 @@ public struct ClientStore: Sendable {
                 UPDATE clients SET name = \(draft.name), slug = \(draft.slug), industry = \(draft.industry),
                     time_zone = \(draft.timeZone), status = \(draft.status.rawValue)::client_status,
                     channels = \(channels)::jsonb, goals = \(goals)::jsonb, version = version + 1, updated_at = now()
-                WHERE id = \(id)
+                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             return try await Self.one(rows).record
         }
     }
 
-    public func archive(_ id: UUID, expectedVersion: Int?, on connection: PostgresConnection) async throws -> ClientRecord {
+    public func archive(_ id: UUID, expectedVersion: Int?, on connection: TenantConnection) async throws -> ClientRecord {
         try await lockForEdit(table: "clients", id: id, expected: expectedVersion, notFound: "client", on: connection, logger: logger)
         let rows = try await connection.query("""
-            UPDATE clients SET archived_at = coalesce(archived_at, now()), version = version + 1, updated_at = now()
-            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            UPDATE clients SET archived_at = \(unescaped: firstTimeNow("archived_at")), version = version + 1, updated_at = now()
+            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger)
         return try await Self.one(rows).record
     }

@@ -14,9 +14,44 @@ public struct CredentialStore: Sendable {
     public static func newSecret(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let body = Data(bytes).base64EncodedString()
+        return prefix + base64URL(Data(bytes))
+    }
+
+    /// A credential that carries its agency: the prefix, the agency's id (22 characters), then the random part. The
+    /// agency is not secret; it says which agency (on Citus: which shard) holds the credential's hash, so the look-up is
+    /// `agency_id = $1 AND hash = $2` and never a search of every agency.
+    public static func newSecret(prefix: String, agency: AgencyID) -> String {
+        let id = agency.rawValue.uuid
+        let agencyBytes = Data([id.0, id.1, id.2, id.3, id.4, id.5, id.6, id.7, id.8, id.9, id.10, id.11, id.12, id.13, id.14, id.15])
+        return prefix + base64URL(agencyBytes) + newSecret(prefix: "")
+    }
+
+    /// The agency a credential made by `newSecret(prefix:agency:)` names, or nil for one made before credentials carried
+    /// their agency (those are looked up by hash alone).
+    public static func agency(ofSecret secret: String, prefix: String) -> AgencyID? {
+        guard secret.hasPrefix(prefix) else { return nil }
+        let body = secret.utf8.dropFirst(prefix.utf8.count)
+        guard body.count == agencyLength + randomLength, let head = String(body.prefix(agencyLength)) else { return nil }
+        var base64 = head.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += "=="
+        guard let bytes = Data(base64Encoded: base64), bytes.count == 16 else { return nil }
+        let b = Array(bytes)
+        return AgencyID(UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
+    }
+
+    /// Base64 of 16 and of 32 bytes, without padding.
+    static let agencyLength = 22, randomLength = 43
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return prefix + body
+    }
+
+    /// What a list of tokens shows to tell them apart: the prefix and the first characters of the random part.
+    static func displayPrefix(of secret: String, prefix: String) -> String {
+        let body = secret.dropFirst(prefix.count)
+        let random = body.count == agencyLength + randomLength ? body.dropFirst(agencyLength) : body
+        return prefix + random.prefix(6)
     }
 
     public static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
@@ -24,7 +59,7 @@ public struct CredentialStore: Sendable {
     // MARK: Agencies
 
     /// Creates the agency, its owner and its role catalog; the caller's transaction must be scoped to `id`.
-    public func createAgency(id: AgencyID, name: String, slug: String, on connection: PostgresConnection) async throws -> AgencyRecord {
+    public func createAgency(id: AgencyID, name: String, slug: String, on connection: TenantConnection) async throws -> AgencyRecord {
         try await translatingConstraints(unique: ["agencies_slug_key": "slug"]) {
             let rows = try await connection.query("""
                 INSERT INTO agencies (id, name, slug) VALUES (\(id.rawValue), \(name), \(slug)) RETURNING id, name, slug, created_at
@@ -36,8 +71,8 @@ public struct CredentialStore: Sendable {
         }
     }
 
-    public func currentAgency(on connection: PostgresConnection) async throws -> AgencyRecord {
-        let rows = try await connection.query("SELECT id, name, slug, created_at FROM agencies", logger: logger)
+    public func currentAgency(on connection: TenantConnection) async throws -> AgencyRecord {
+        let rows = try await connection.query("SELECT id, name, slug, created_at FROM agencies WHERE id = \(connection.agency.rawValue)", logger: logger)
         for try await (id, name, slug, createdAt) in rows.decode((UUID, String, String, Date).self) {
             return AgencyRecord(id: id, name: name, slug: slug, createdAt: createdAt)
         }
@@ -55,11 +90,11 @@ public struct CredentialStore: Sendable {
 
     /// Returns the record and the secret, which is shown this once and never stored.
     public func createToken(
-        agency: AgencyID, member: UUID, name: String, expiresAt: Date? = nil, on connection: PostgresConnection
+        agency: AgencyID, member: UUID, name: String, expiresAt: Date? = nil, on connection: TenantConnection
     ) async throws -> (TokenRecord, String) {
-        let secret = Self.newSecret(prefix: "trl_")
+        let secret = Self.newSecret(prefix: "trl_", agency: agency)
         let id = UUID()
-        let prefix = String(secret.prefix(10))
+        let prefix = Self.displayPrefix(of: secret, prefix: "trl_")
         return try await translatingConstraints(foreignKeys: ["api_tokens_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
                 INSERT INTO api_tokens (agency_id, id, member_id, name, token_hash, prefix, expires_at)
@@ -71,17 +106,17 @@ public struct CredentialStore: Sendable {
         }
     }
 
-    public func listTokens(on connection: PostgresConnection) async throws -> [TokenRecord] {
+    public func listTokens(on connection: TenantConnection) async throws -> [TokenRecord] {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Self.tokenColumns) FROM api_tokens ORDER BY created_at, id", logger: logger)
+            "SELECT \(unescaped: Self.tokenColumns) FROM api_tokens WHERE agency_id = \(connection.agency.rawValue) ORDER BY created_at, id", logger: logger)
         var tokens: [TokenRecord] = []
         for try await row in rows { tokens.append(try Self.decodeToken(row)) }
         return tokens
     }
 
-    public func revokeToken(_ id: UUID, on connection: PostgresConnection) async throws -> TokenRecord {
+    public func revokeToken(_ id: UUID, on connection: TenantConnection) async throws -> TokenRecord {
         let rows = try await connection.query("""
-            UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
+            UPDATE api_tokens SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
             RETURNING \(unescaped: Self.tokenColumns)
             """, logger: logger)
         for try await row in rows { return try Self.decodeToken(row) }
@@ -89,9 +124,9 @@ public struct CredentialStore: Sendable {
     }
 
     /// The role of the member a token belongs to (who may act on it depends on it).
-    public func tokenHolderRole(_ id: UUID, on connection: PostgresConnection) async throws -> MemberRole {
+    public func tokenHolderRole(_ id: UUID, on connection: TenantConnection) async throws -> MemberRole {
         let rows = try await connection.query(
-            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = t.agency_id AND m.id = t.member_id WHERE t.id = \(id)",
+            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = t.agency_id AND m.id = t.member_id WHERE t.agency_id = \(connection.agency.rawValue) AND t.id = \(id)",
             logger: logger)
         for try await raw in rows.decode(String.self) {
             guard let role = MemberRole(rawValue: raw) else { throw StoreError.invalid(field: "role", message: "unknown role \(raw) in the database") }
@@ -103,14 +138,14 @@ public struct CredentialStore: Sendable {
     /// After a password change: every session of the member but `keepSession`, and every token but `keepToken`,
     /// stop working. Returns how many of each ended.
     public func endCredentials(
-        member: UUID, keepSession: UUID?, keepToken: UUID?, on connection: PostgresConnection
+        member: UUID, keepSession: UUID?, keepToken: UUID?, on connection: TenantConnection
     ) async throws -> (sessions: Int, tokens: Int) {
         var sessions = 0, tokens = 0
         for try await _ in try await connection.query("""
-            DELETE FROM sessions WHERE member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
+            DELETE FROM sessions WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
             """, logger: logger) { sessions += 1 }
         for try await _ in try await connection.query("""
-            UPDATE api_tokens SET revoked_at = now() WHERE member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
+            UPDATE api_tokens SET revoked_at = now() WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
             RETURNING id
             """, logger: logger) { tokens += 1 }
         return (sessions, tokens)
@@ -119,8 +154,14 @@ public struct CredentialStore: Sendable {
     /// The principal a bearer token stands for and the token's id, or nil (unknown, revoked or expired);
     /// records the token's last use at most once a minute.
     public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, tokenID: UUID)? {
-        let rows = try await connection.query(
-            "SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(Self.hash(secret)))", logger: logger)
+        let rows = if let agency = Self.agency(ofSecret: secret, prefix: "trl_") {
+            try await connection.query("""
+                SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(agency.rawValue), \(Self.hash(secret)))
+                """, logger: logger)
+        } else {
+            try await connection.query(
+                "SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(Self.hash(secret)))", logger: logger)
+        }
         for try await (agency, token, member, role, client) in rows.decode((UUID, UUID, UUID, String, UUID?).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
             return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), token)
@@ -161,8 +202,8 @@ public struct CredentialStore: Sendable {
         public var expiresAt: Date
     }
 
-    public func createSession(agency: AgencyID, member: UUID, lifetime: Duration, on connection: PostgresConnection) async throws -> NewSession {
-        let secret = Self.newSecret(prefix: "trs_")
+    public func createSession(agency: AgencyID, member: UUID, lifetime: Duration, on connection: TenantConnection) async throws -> NewSession {
+        let secret = Self.newSecret(prefix: "trs_", agency: agency)
         let csrf = Self.newSecret(prefix: "")
         let rows = try await connection.query("""
             INSERT INTO sessions (agency_id, id, member_id, secret_hash, csrf_token, expires_at)
@@ -176,9 +217,16 @@ public struct CredentialStore: Sendable {
     public func authenticateSession(
         _ secret: String, on connection: PostgresConnection
     ) async throws -> (Principal, csrfToken: String, sessionID: UUID)? {
-        let rows = try await connection.query(
-            "SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token FROM trellis_authenticate_session(\(Self.hash(secret)))",
-            logger: logger)
+        let rows = if let agency = Self.agency(ofSecret: secret, prefix: "trs_") {
+            try await connection.query("""
+                SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token
+                FROM trellis_authenticate_session(\(agency.rawValue), \(Self.hash(secret)))
+                """, logger: logger)
+        } else {
+            try await connection.query(
+                "SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token FROM trellis_authenticate_session(\(Self.hash(secret)))",
+                logger: logger)
+        }
         for try await (agency, session, member, role, client, csrf) in rows.decode((UUID, UUID, UUID, String, UUID?, String).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
             return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf, session)
@@ -186,7 +234,7 @@ public struct CredentialStore: Sendable {
         return nil
     }
 
-    public func deleteSession(secret: String, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM sessions WHERE secret_hash = \(Self.hash(secret))", logger: logger)
+    public func deleteSession(secret: String, on connection: TenantConnection) async throws {
+        try await connection.query("DELETE FROM sessions WHERE agency_id = \(connection.agency.rawValue) AND secret_hash = \(Self.hash(secret))", logger: logger)
     }
 }

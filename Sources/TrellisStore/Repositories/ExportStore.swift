@@ -28,7 +28,7 @@ public struct ExportStore: Sendable {
         id, format, client_id, plan_id, status, plans_done, plans_total, file_name, error, job_id, created_at, finished_at, expires_at
         """
 
-    public func create(id: UUID, agency: AgencyID, format: String, client: UUID?, plan: UUID?, requestedBy: UUID, on connection: PostgresConnection) async throws -> ExportRecord {
+    public func create(id: UUID, agency: AgencyID, format: String, client: UUID?, plan: UUID?, requestedBy: UUID, on connection: TenantConnection) async throws -> ExportRecord {
         try await translatingConstraints(foreignKeys: ["exports_agency_id_client_id_fkey": "clientId", "exports_agency_id_plan_id_fkey": "planId"]) {
             try await Self.one(try await connection.query("""
                 INSERT INTO exports (agency_id, id, format, client_id, plan_id, requested_by)
@@ -37,30 +37,30 @@ public struct ExportStore: Sendable {
         }
     }
 
-    public func attachJob(_ id: UUID, job: Int64, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE exports SET job_id = \(job) WHERE id = \(id)", logger: logger)
+    public func attachJob(_ id: UUID, job: Int64, on connection: TenantConnection) async throws {
+        try await connection.query("UPDATE exports SET job_id = \(job) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
     }
 
-    public func get(_ id: UUID, on connection: PostgresConnection) async throws -> ExportRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM exports WHERE id = \(id)", logger: logger))
+    public func get(_ id: UUID, on connection: TenantConnection) async throws -> ExportRecord {
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM exports WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
-    public func progress(_ id: UUID, done: Int, total: Int, on connection: PostgresConnection) async throws {
+    public func progress(_ id: UUID, done: Int, total: Int, on connection: TenantConnection) async throws {
         try await connection.query("""
-            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE id = \(id)
+            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
             """, logger: logger)
     }
 
-    public func finish(_ id: UUID, file: Data, name: String, contentType: String, lifetime: Duration, on connection: PostgresConnection) async throws {
+    public func finish(_ id: UUID, file: Data, name: String, contentType: String, lifetime: Duration, on connection: TenantConnection) async throws {
         try await connection.query("""
             UPDATE exports SET status = 'ready', file = \(file), file_name = \(name), content_type = \(contentType), finished_at = now(),
                 expires_at = now() + \(Double(lifetime.components.seconds)) * interval '1 second', plans_done = plans_total
-            WHERE id = \(id)
+            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
             """, logger: logger)
     }
 
-    public func fail(_ id: UUID, error: String, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE id = \(id)", logger: logger)
+    public func fail(_ id: UUID, error: String, on connection: TenantConnection) async throws {
+        try await connection.query("UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
     }
 
     public struct Download: Sendable {
@@ -70,9 +70,9 @@ public struct ExportStore: Sendable {
     }
 
     /// The file while it lasts; nil once it has expired.
-    public func download(_ id: UUID, on connection: PostgresConnection) async throws -> Download? {
+    public func download(_ id: UUID, on connection: TenantConnection) async throws -> Download? {
         let rows = try await connection.query("""
-            SELECT file, file_name, content_type FROM exports WHERE id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
+            SELECT file, file_name, content_type FROM exports WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
             """, logger: logger)
         for try await (file, name, type) in rows.decode((Data, String, String).self) {
             return Download(data: file, fileName: name, contentType: type)
@@ -81,8 +81,8 @@ public struct ExportStore: Sendable {
     }
 
     /// Drops the files of expired exports (the rows stay, as a record); returns how many.
-    public func pruneExpired(on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query("UPDATE exports SET file = NULL WHERE file IS NOT NULL AND expires_at <= now() RETURNING id", logger: logger)
+    public func pruneExpired(on connection: TenantConnection) async throws -> Int {
+        let rows = try await connection.query("UPDATE exports SET file = NULL WHERE agency_id = \(connection.agency.rawValue) AND file IS NOT NULL AND expires_at <= now() RETURNING id", logger: logger)
         var count = 0
         for try await _ in rows { count += 1 }
         return count
@@ -90,20 +90,24 @@ public struct ExportStore: Sendable {
 
     // MARK: Calendar feeds
 
+    /// Feed secrets end up in calendar apps' URLs: a short prefix, so a leaked one is recognisable.
+    static let feedPrefix = "trf_"
+
     public enum FeedOwner: Sendable, Hashable {
         case plan(UUID)
         case member(UUID)
     }
 
     /// A new secret for the owner's feed; the old one stops working at once.
-    public func rotateFeed(agency: AgencyID, _ owner: FeedOwner, on connection: PostgresConnection) async throws -> String {
-        let secret = CredentialStore.newSecret(prefix: "")
+    public func rotateFeed(agency: AgencyID, _ owner: FeedOwner, on connection: TenantConnection) async throws -> String {
+        let secret = CredentialStore.newSecret(prefix: Self.feedPrefix, agency: agency)
         let (plan, member): (UUID?, UUID?) = switch owner {
         case .plan(let id): (id, nil)
         case .member(let id): (nil, id)
         }
         try await connection.query("""
-            DELETE FROM calendar_feeds WHERE (\(plan)::uuid IS NOT NULL AND plan_id = \(plan)) OR (\(member)::uuid IS NOT NULL AND member_id = \(member))
+            DELETE FROM calendar_feeds WHERE agency_id = \(connection.agency.rawValue)
+              AND ((\(plan)::uuid IS NOT NULL AND plan_id = \(plan)) OR (\(member)::uuid IS NOT NULL AND member_id = \(member)))
             """, logger: logger)
         try await translatingConstraints(foreignKeys: ["calendar_feeds_agency_id_plan_id_fkey": "planId", "calendar_feeds_agency_id_member_id_fkey": "memberId"]) {
             try await connection.query("""
@@ -115,8 +119,14 @@ public struct ExportStore: Sendable {
     }
 
     public func resolveFeed(secret: String, on connection: PostgresConnection) async throws -> (AgencyID, FeedOwner)? {
-        let rows = try await connection.query(
-            "SELECT agency_id, plan_id, member_id FROM trellis_resolve_feed(\(CredentialStore.hash(secret)))", logger: logger)
+        let rows = if let agency = CredentialStore.agency(ofSecret: secret, prefix: Self.feedPrefix) {
+            try await connection.query(
+                "SELECT agency_id, plan_id, member_id FROM trellis_resolve_feed(\(agency.rawValue), \(CredentialStore.hash(secret)))",
+                logger: logger)
+        } else {
+            try await connection.query(
+                "SELECT agency_id, plan_id, member_id FROM trellis_resolve_feed(\(CredentialStore.hash(secret)))", logger: logger)
+        }
         for try await (agency, plan, member) in rows.decode((UUID, UUID?, UUID?).self) {
             if let plan { return (AgencyID(agency), .plan(plan)) }
             if let member { return (AgencyID(agency), .member(member)) }
@@ -138,10 +148,10 @@ public struct ExportStore: Sendable {
     }
 
     /// Exports of the transaction's agency that are queued or running, and that started in the last 24 hours.
-    public func budgetUse(on connection: PostgresConnection) async throws -> (active: Int, today: Int) {
+    public func budgetUse(on connection: TenantConnection) async throws -> (active: Int, today: Int) {
         let rows = try await connection.query("""
             SELECT count(*) FILTER (WHERE status IN ('queued', 'running')), count(*) FILTER (WHERE created_at > now() - interval '1 day')
-            FROM exports
+            FROM exports WHERE agency_id = \(connection.agency.rawValue)
             """, logger: logger)
         for try await (active, today) in rows.decode((Int64, Int64).self) { return (Int(active), Int(today)) }
         return (0, 0)

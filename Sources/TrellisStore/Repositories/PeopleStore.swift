@@ -17,7 +17,7 @@ public struct PeopleStore: Sendable {
         foreignKeys: ["members_agency_id_client_id_fkey": "clientId"]
     )
 
-    public func createMember(id: UUID, agency: AgencyID, _ draft: MemberDraft, passwordHash: String?, on connection: PostgresConnection) async throws -> MemberRecord {
+    public func createMember(id: UUID, agency: AgencyID, _ draft: MemberDraft, passwordHash: String?, on connection: TenantConnection) async throws -> MemberRecord {
         try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             let rows = try await connection.query("""
                 INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, password_hash)
@@ -29,10 +29,10 @@ public struct PeopleStore: Sendable {
         }
     }
 
-    public func listMembers(role: MemberRole?, on connection: PostgresConnection) async throws -> [MemberRecord] {
+    public func listMembers(role: MemberRole?, on connection: TenantConnection) async throws -> [MemberRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.memberColumns) FROM members
-            WHERE (\(role?.rawValue)::member_role IS NULL OR role = \(role?.rawValue)::member_role)
+            WHERE agency_id = \(connection.agency.rawValue) AND (\(role?.rawValue)::member_role IS NULL OR role = \(role?.rawValue)::member_role)
             ORDER BY display_name, id
             """, logger: logger)
         var members: [MemberRecord] = []
@@ -40,30 +40,30 @@ public struct PeopleStore: Sendable {
         return members
     }
 
-    public func member(_ id: UUID, on connection: PostgresConnection) async throws -> MemberRecord {
-        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE id = \(id)", logger: logger))
+    public func member(_ id: UUID, on connection: TenantConnection) async throws -> MemberRecord {
+        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
-    public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: PostgresConnection) async throws -> MemberRecord {
+    public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> MemberRecord {
         try await lockForEdit(table: "members", id: id, expected: expectedVersion, notFound: "member", on: connection, logger: logger)
         return try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             try await Self.oneMember(try await connection.query("""
                 UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,
                     client_id = \(draft.clientID?.rawValue), weekly_capacity_hours = \(draft.weeklyCapacityHours)::float8::numeric,
                     version = version + 1
-                WHERE id = \(id) RETURNING \(unescaped: Self.memberColumns)
+                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.memberColumns)
                 """, logger: logger))
         }
     }
 
-    public func memberID(email: String, on connection: PostgresConnection) async throws -> UUID? {
-        let rows = try await connection.query("SELECT id FROM members WHERE lower(email) = lower(\(email))", logger: logger)
+    public func memberID(email: String, on connection: TenantConnection) async throws -> UUID? {
+        let rows = try await connection.query("SELECT id FROM members WHERE agency_id = \(connection.agency.rawValue) AND lower(email) = lower(\(email))", logger: logger)
         for try await id in rows.decode(UUID.self) { return id }
         return nil
     }
 
-    public func setPassword(member id: UUID, hash: String, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE id = \(id)", logger: logger)
+    public func setPassword(member id: UUID, hash: String, on connection: TenantConnection) async throws {
+        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
     }
 
     static func oneMember(_ rows: PostgresRowSequence) async throws -> MemberRecord {
@@ -83,7 +83,7 @@ public struct PeopleStore: Sendable {
 
     static let contactColumns = "id, client_id, name, email, title, weekly_capacity_hours::float8, created_at"
 
-    public func createContact(id: UUID, agency: AgencyID, _ draft: ContactDraft, on connection: PostgresConnection) async throws -> ContactRecord {
+    public func createContact(id: UUID, agency: AgencyID, _ draft: ContactDraft, on connection: TenantConnection) async throws -> ContactRecord {
         try await translatingConstraints(foreignKeys: ["client_contacts_agency_id_client_id_fkey": "clientId"]) {
             try await Self.oneContact(try await connection.query("""
                 INSERT INTO client_contacts (agency_id, id, client_id, name, email, title, weekly_capacity_hours)
@@ -94,22 +94,22 @@ public struct PeopleStore: Sendable {
         }
     }
 
-    public func listContacts(client: UUID?, on connection: PostgresConnection) async throws -> [ContactRecord] {
+    public func listContacts(client: UUID?, on connection: TenantConnection) async throws -> [ContactRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.contactColumns) FROM client_contacts
-            WHERE (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY name, id
+            WHERE agency_id = \(connection.agency.rawValue) AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY name, id
             """, logger: logger)
         var contacts: [ContactRecord] = []
         for try await row in rows { contacts.append(try Self.decodeContact(row)) }
         return contacts
     }
 
-    public func contact(_ id: UUID, on connection: PostgresConnection) async throws -> ContactRecord {
-        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE id = \(id)", logger: logger))
+    public func contact(_ id: UUID, on connection: TenantConnection) async throws -> ContactRecord {
+        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
-    public func deleteContact(_ id: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("DELETE FROM client_contacts WHERE id = \(id) RETURNING id", logger: logger)
+    public func deleteContact(_ id: UUID, on connection: TenantConnection) async throws {
+        let rows = try await connection.query("DELETE FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("contact")
     }
@@ -127,7 +127,7 @@ public struct PeopleStore: Sendable {
 
     // MARK: Time off
 
-    public func addTimeOff(id: UUID, agency: AgencyID, member: UUID, _ timeOff: TimeOff, on connection: PostgresConnection) async throws -> TimeOffRecord {
+    public func addTimeOff(id: UUID, agency: AgencyID, member: UUID, _ timeOff: TimeOff, on connection: TenantConnection) async throws -> TimeOffRecord {
         try await translatingConstraints(foreignKeys: ["time_off_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
                 INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
@@ -139,18 +139,18 @@ public struct PeopleStore: Sendable {
         }
     }
 
-    public func timeOff(member: UUID?, on connection: PostgresConnection) async throws -> [TimeOffRecord] {
+    public func timeOff(member: UUID?, on connection: TenantConnection) async throws -> [TimeOffRecord] {
         let rows = try await connection.query("""
             SELECT id, member_id, starts_on::text, ends_on::text, reason FROM time_off
-            WHERE (\(member)::uuid IS NULL OR member_id = \(member)) ORDER BY starts_on, id
+            WHERE agency_id = \(connection.agency.rawValue) AND (\(member)::uuid IS NULL OR member_id = \(member)) ORDER BY starts_on, id
             """, logger: logger)
         var records: [TimeOffRecord] = []
         for try await row in rows { records.append(try Self.decodeTimeOff(row)) }
         return records
     }
 
-    public func deleteTimeOff(_ id: UUID, member: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("DELETE FROM time_off WHERE id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
+    public func deleteTimeOff(_ id: UUID, member: UUID, on connection: TenantConnection) async throws {
+        let rows = try await connection.query("DELETE FROM time_off WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("time off")
     }

@@ -46,7 +46,7 @@ public struct PlanHealthReads: Sendable {
 
     /// Every active plan of the agency (of one client, if given) with its health facts at `now`, in creation order: the
     /// summary each plan's last write stored, and its latest baseline's finish.
-    public func plans(agency: AgencyID, client: ClientID? = nil, now: Date, on connection: PostgresConnection) async throws -> [PlanFacts] {
+    public func plans(agency: AgencyID, client: ClientID? = nil, now: Date, on connection: TenantConnection) async throws -> [PlanFacts] {
         let clientID = client?.rawValue
         let rows = try await connection.query("""
             SELECT p.id, p.name, p.client_id, c.name, c.status::text, coalesce(c.calendar->>'timeZoneID', c.time_zone),
@@ -71,7 +71,7 @@ public struct PlanHealthReads: Sendable {
     }
 
     /// Unfinished tasks of active plans that start or finish between `first` and `last` (local days of each plan).
-    public func weekTasks(agency: AgencyID, from first: LocalDate, through last: LocalDate, on connection: PostgresConnection) async throws -> [WeekTask] {
+    public func weekTasks(agency: AgencyID, from first: LocalDate, through last: LocalDate, on connection: TenantConnection) async throws -> [WeekTask] {
         var bindings = PostgresBindings()
         bindings.append(agency.rawValue)
         bindings.append(Optional<UUID>.none)

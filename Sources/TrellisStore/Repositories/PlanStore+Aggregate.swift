@@ -41,7 +41,7 @@ public struct PlanNotice: Sendable, Hashable, Encodable {
 extension PlanStore {
     /// The plan of `agency` with everything an edit, a timeline or a recompute needs, in one statement;
     /// `lock` takes the plan's row lock for an edit.
-    public func load(_ id: PlanID, agency: AgencyID, lock: Bool, on connection: PostgresConnection) async throws -> LoadedPlan {
+    public func load(_ id: PlanID, agency: AgencyID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
         let rows = try await connection.query("""
             \(unescaped: Self.loadSelect)
             WHERE p.agency_id = \(agency.rawValue) AND p.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE OF p" : "")
@@ -170,7 +170,7 @@ extension PlanStore {
     /// statement. Returns the plan's row and the names of `assignees` (for the answer's timeline).
     public func write(
         _ delta: PlanDelta, of plan: OnboardingPlan, agency: AgencyID, notices: [PlanNotice], assignees: Set<MemberID>,
-        bumpVersion: Bool = true, on connection: PostgresConnection
+        bumpVersion: Bool = true, on connection: TenantConnection
     ) async throws -> (PlanRecord, [MemberID: String]) {
         let w = try TaskColumns(plan.tasks.filter { delta.writtenTasks.contains($0.id) })
         let added = delta.insertedLinks.map(StoredLink.init), removed = delta.deletedLinks.map(StoredLink.init)

@@ -150,18 +150,18 @@ public struct PlanStore: Sendable {
     // MARK: Calendars
 
     /// The client's calendar, or the part-time default (Mon–Fri 09:00–14:00) in its time zone.
-    public func calendar(for client: ClientRecord, on connection: PostgresConnection) async throws -> WorkCalendar {
-        let rows = try await connection.query("SELECT calendar::text FROM clients WHERE id = \(client.id)", logger: logger)
+    public func calendar(for client: ClientRecord, on connection: TenantConnection) async throws -> WorkCalendar {
+        let rows = try await connection.query("SELECT calendar::text FROM clients WHERE agency_id = \(connection.agency.rawValue) AND id = \(client.id)", logger: logger)
         for try await text in rows.decode(String?.self) {
             if let text { return try JSONText.decode(WorkCalendar.self, text) }
         }
         return try WorkCalendar.partTimeMornings(timeZone: client.timeZone)
     }
 
-    public func setCalendar(client: UUID, _ calendar: WorkCalendar, on connection: PostgresConnection) async throws {
+    public func setCalendar(client: UUID, _ calendar: WorkCalendar, on connection: TenantConnection) async throws {
         let text = try JSONText.encode(calendar)
         let rows = try await connection.query("""
-            UPDATE clients SET calendar = \(text)::jsonb, version = version + 1, updated_at = now() WHERE id = \(client) RETURNING id
+            UPDATE clients SET calendar = \(text)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agency.rawValue) AND id = \(client) RETURNING id
             """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("client")
@@ -183,9 +183,9 @@ public struct PlanStore: Sendable {
         TemplateRecord(id: builtInTemplateID, builtIn: true, template: .communityLeadSixMonths, version: 1)
     }
 
-    public func templates(on connection: PostgresConnection) async throws -> [TemplateRecord] {
+    public func templates(on connection: TenantConnection) async throws -> [TemplateRecord] {
         let rows = try await connection.query(
-            "SELECT id, body::text, version::int8 FROM templates WHERE archived_at IS NULL ORDER BY name, id", logger: logger)
+            "SELECT id, body::text, version::int8 FROM templates WHERE agency_id = \(connection.agency.rawValue) AND archived_at IS NULL ORDER BY name, id", logger: logger)
         var records = [Self.builtInTemplate]
         for try await (id, body, version) in rows.decode((UUID, String, Int).self) {
             records.append(TemplateRecord(id: id, builtIn: false, template: try JSONText.decode(OnboardingTemplate.self, body), version: version))
@@ -193,24 +193,24 @@ public struct PlanStore: Sendable {
         return records
     }
 
-    public func template(_ id: UUID, on connection: PostgresConnection) async throws -> TemplateRecord {
+    public func template(_ id: UUID, on connection: TenantConnection) async throws -> TemplateRecord {
         if id == Self.builtInTemplateID { return Self.builtInTemplate }
-        let rows = try await connection.query("SELECT id, body::text, version::int8 FROM templates WHERE id = \(id)", logger: logger)
+        let rows = try await connection.query("SELECT id, body::text, version::int8 FROM templates WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
         for try await (id, body, version) in rows.decode((UUID, String, Int).self) {
             return TemplateRecord(id: id, builtIn: false, template: try JSONText.decode(OnboardingTemplate.self, body), version: version)
         }
         throw StoreError.notFound("template")
     }
 
-    public func saveTemplate(id: UUID, agency: AgencyID, _ template: OnboardingTemplate, expectedVersion: Int?, on connection: PostgresConnection) async throws -> TemplateRecord {
+    public func saveTemplate(id: UUID, agency: AgencyID, _ template: OnboardingTemplate, expectedVersion: Int?, on connection: TenantConnection) async throws -> TemplateRecord {
         let body = try JSONText.encode(template)
-        let existing = try await connection.query("SELECT version::int8 FROM templates WHERE id = \(id) FOR UPDATE", logger: logger)
+        let existing = try await connection.query("SELECT version::int8 FROM templates WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) FOR UPDATE", logger: logger)
         var current: Int?
         for try await version in existing.decode(Int.self) { current = version }
         if let current {
             if let expectedVersion, expectedVersion != current { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
             try await connection.query("""
-                UPDATE templates SET name = \(template.name), body = \(body)::jsonb, version = version + 1, updated_at = now() WHERE id = \(id)
+                UPDATE templates SET name = \(template.name), body = \(body)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
                 """, logger: logger)
         } else {
             try await connection.query("""
@@ -220,8 +220,8 @@ public struct PlanStore: Sendable {
         return try await self.template(id, on: connection)
     }
 
-    public func archiveTemplate(_ id: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("UPDATE templates SET archived_at = now() WHERE id = \(id) RETURNING id", logger: logger)
+    public func archiveTemplate(_ id: UUID, on connection: TenantConnection) async throws {
+        let rows = try await connection.query("UPDATE templates SET archived_at = now() WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("template")
     }
@@ -233,7 +233,7 @@ public struct PlanStore: Sendable {
     /// A plan from a template instance: phases and tasks in template order, assignees already resolved.
     public func createPlan(
         id: UUID, agency: AgencyID, client: UUID, name: String, templateName: String?, startsAt: Date,
-        instance: TemplateInstance, assignees: [String: UUID], on connection: PostgresConnection
+        instance: TemplateInstance, assignees: [String: UUID], on connection: TenantConnection
     ) async throws -> PlanRecord {
         let plan = try await translatingConstraints(foreignKeys: ["plans_agency_id_client_id_fkey": "clientId"]) {
             try await Self.onePlan(try await connection.query("""
@@ -262,7 +262,7 @@ public struct PlanStore: Sendable {
     /// assignee is whoever holds its responsible role for that client on the start date.
     public func createFromTemplate(
         id: UUID = UUID(), agency: AgencyID, client clientID: UUID, templateID: UUID, startsOn: LocalDate, name: String?,
-        on connection: PostgresConnection
+        on connection: TenantConnection
     ) async throws -> UUID {
         let client: ClientRecord
         do { client = try await ClientStore(logger: logger).get(clientID, on: connection) } catch StoreError.notFound {
@@ -295,33 +295,33 @@ public struct PlanStore: Sendable {
         return id
     }
 
-    public func plans(client: UUID?, on connection: PostgresConnection) async throws -> [PlanRecord] {
+    public func plans(client: UUID?, on connection: TenantConnection) async throws -> [PlanRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.planColumns) FROM plans
-            WHERE archived_at IS NULL AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY created_at, id
+            WHERE agency_id = \(connection.agency.rawValue) AND archived_at IS NULL AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY created_at, id
             """, logger: logger)
         var plans: [PlanRecord] = []
         for try await row in rows { plans.append(try Self.decodePlan(row)) }
         return plans
     }
 
-    public func plan(_ id: UUID, on connection: PostgresConnection) async throws -> PlanRecord {
-        try await Self.onePlan(try await connection.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE id = \(id)", logger: logger))
+    public func plan(_ id: UUID, on connection: TenantConnection) async throws -> PlanRecord {
+        try await Self.onePlan(try await connection.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
     /// The plan with its client, calendar, tasks, links and the names of assigned people.
-    public func document(_ id: UUID, on connection: PostgresConnection) async throws -> PlanDocument {
+    public func document(_ id: UUID, on connection: TenantConnection) async throws -> PlanDocument {
         let plan = try await self.plan(id, on: connection)
         let client = try await ClientStore(logger: logger).get(plan.clientId, on: connection)
         let calendar = try await self.calendar(for: client, on: connection)
         var tasks: [PlanTaskRecord] = []
         let taskRows = try await connection.query("""
-            SELECT \(unescaped: Self.taskColumns) FROM plan_tasks WHERE plan_id = \(id) ORDER BY position, id
+            SELECT \(unescaped: Self.taskColumns) FROM plan_tasks WHERE agency_id = \(connection.agency.rawValue) AND plan_id = \(id) ORDER BY position, id
             """, logger: logger)
         for try await row in taskRows { tasks.append(try Self.decodeTask(row)) }
         var dependencies: [PlanDependencyRecord] = []
         let linkRows = try await connection.query("""
-            SELECT predecessor_id, successor_id, kind::text, lag_minutes FROM plan_dependencies WHERE plan_id = \(id)
+            SELECT predecessor_id, successor_id, kind::text, lag_minutes FROM plan_dependencies WHERE agency_id = \(connection.agency.rawValue) AND plan_id = \(id)
             ORDER BY predecessor_id, successor_id
             """, logger: logger)
         for try await (p, s, kind, lag) in linkRows.decode((UUID, UUID, String, Int).self) {
@@ -330,7 +330,7 @@ public struct PlanStore: Sendable {
         var names: [UUID: String] = [:]
         let memberRows = try await connection.query("""
             SELECT DISTINCT m.id, m.display_name FROM members m JOIN plan_tasks t ON t.agency_id = m.agency_id AND t.assignee_id = m.id
-            WHERE t.plan_id = \(id)
+            WHERE t.agency_id = \(connection.agency.rawValue) AND t.plan_id = \(id)
             """, logger: logger)
         for try await (member, name) in memberRows.decode((UUID, String).self) { names[member] = name }
         var resources: [ExportResource] = []
@@ -339,7 +339,7 @@ public struct PlanStore: Sendable {
                    sum(CASE a.allocation_unit WHEN 'percent' THEN a.allocation_value / 100
                             ELSE a.allocation_value / nullif(m.weekly_capacity_hours, 0) END)::float8
             FROM assignments a JOIN members m ON m.agency_id = a.agency_id AND m.id = a.member_id
-            WHERE a.client_id = \(plan.clientId) AND a.commitment = 'hard'
+            WHERE a.agency_id = \(connection.agency.rawValue) AND a.client_id = \(plan.clientId) AND a.commitment = 'hard'
             GROUP BY m.id, m.display_name, m.email ORDER BY m.display_name, m.id
             """, logger: logger)
         for try await (member, name, email, units) in resourceRows.decode((UUID, String, String, Double?).self) {
@@ -354,10 +354,10 @@ public struct PlanStore: Sendable {
     }
 
     /// Plans with a task assigned to `member`.
-    public func planIDs(assignee member: UUID, on connection: PostgresConnection) async throws -> [UUID] {
+    public func planIDs(assignee member: UUID, on connection: TenantConnection) async throws -> [UUID] {
         let rows = try await connection.query("""
             SELECT DISTINCT t.plan_id FROM plan_tasks t JOIN plans p ON p.agency_id = t.agency_id AND p.id = t.plan_id
-            WHERE t.assignee_id = \(member) AND p.archived_at IS NULL ORDER BY 1
+            WHERE t.agency_id = \(connection.agency.rawValue) AND t.assignee_id = \(member) AND p.archived_at IS NULL ORDER BY 1
             """, logger: logger)
         var ids: [UUID] = []
         for try await id in rows.decode(UUID.self) { ids.append(id) }
@@ -371,7 +371,7 @@ public struct PlanStore: Sendable {
         percent_complete::int8, actual_start, actual_finish, ical_sequence::int8, ical_start, ical_finish
         """
 
-    public func insertTask(agency: AgencyID, plan: UUID, _ task: PlanTaskRecord, on connection: PostgresConnection) async throws {
+    public func insertTask(agency: AgencyID, plan: UUID, _ task: PlanTaskRecord, on connection: TenantConnection) async throws {
         let checklist = try JSONText.encode(task.checklist)
         try await translatingConstraints(foreignKeys: [
             "plan_tasks_agency_id_plan_id_parent_id_fkey": "parentId", "plan_tasks_agency_id_assignee_id_fkey": "assigneeId",
@@ -386,7 +386,7 @@ public struct PlanStore: Sendable {
         }
     }
 
-    public func insertDependency(agency: AgencyID, plan: UUID, _ link: PlanDependencyRecord, on connection: PostgresConnection) async throws {
+    public func insertDependency(agency: AgencyID, plan: UUID, _ link: PlanDependencyRecord, on connection: TenantConnection) async throws {
         try await translatingConstraints(
             unique: ["plan_dependencies_pkey": "successorId"],
             foreignKeys: [
@@ -403,7 +403,7 @@ public struct PlanStore: Sendable {
 
     // MARK: Baselines
 
-    public func saveBaseline(agency: AgencyID, plan: UUID, name: String, _ timeline: Timeline, on connection: PostgresConnection) async throws -> BaselineRecord {
+    public func saveBaseline(agency: AgencyID, plan: UUID, name: String, _ timeline: Timeline, on connection: TenantConnection) async throws -> BaselineRecord {
         var tasks: [String: TaskBaseline] = [:]
         for task in timeline.tasks {
             tasks[task.id] = TaskBaseline(start: task.earlyStart, finish: task.earlyFinish, durationMinutes: task.durationMinutes)
@@ -421,9 +421,9 @@ public struct PlanStore: Sendable {
         }
     }
 
-    public func baselines(plan: UUID, on connection: PostgresConnection) async throws -> [BaselineRecord] {
+    public func baselines(plan: UUID, on connection: TenantConnection) async throws -> [BaselineRecord] {
         let rows = try await connection.query("""
-            SELECT name, created_at, finish, tasks::text FROM plan_baselines WHERE plan_id = \(plan) ORDER BY created_at, name
+            SELECT name, created_at, finish, tasks::text FROM plan_baselines WHERE agency_id = \(connection.agency.rawValue) AND plan_id = \(plan) ORDER BY created_at, name
             """, logger: logger)
         var records: [BaselineRecord] = []
         for try await (name, createdAt, finish, tasks) in rows.decode((String, Date, Date, String).self) {
@@ -460,8 +460,8 @@ public struct PlanStore: Sendable {
 
 extension PlanStore {
     /// Task count without loading the plan: decides whether an export is answered directly.
-    public func taskCount(plan id: UUID, on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query("SELECT count(*) FROM plan_tasks WHERE plan_id = \(id)", logger: logger)
+    public func taskCount(plan id: UUID, on connection: TenantConnection) async throws -> Int {
+        let rows = try await connection.query("SELECT count(*) FROM plan_tasks WHERE agency_id = \(connection.agency.rawValue) AND plan_id = \(id)", logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

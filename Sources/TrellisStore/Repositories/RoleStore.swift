@@ -11,7 +11,7 @@ public struct RoleStore: Sendable {
     static let columns = "id, key, name, description, built_in, archived_at"
 
     /// Copies the built-in catalog into a new agency (idempotent on the role key).
-    public func seedCatalog(agency: AgencyID, on connection: PostgresConnection) async throws {
+    public func seedCatalog(agency: AgencyID, on connection: TenantConnection) async throws {
         for role in HybridRole.builtInCatalog {
             try await connection.query("""
                 INSERT INTO roles (agency_id, id, key, name, description, built_in)
@@ -21,24 +21,24 @@ public struct RoleStore: Sendable {
         }
     }
 
-    public func list(includeArchived: Bool, on connection: PostgresConnection) async throws -> [RoleRecord] {
+    public func list(includeArchived: Bool, on connection: TenantConnection) async throws -> [RoleRecord] {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM roles WHERE (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
+            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
             """, logger: logger)
         var roles: [RoleRecord] = []
         for try await row in rows { roles.append(try Self.decode(row)) }
         return roles
     }
 
-    public func get(_ id: UUID, on connection: PostgresConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE id = \(id)", logger: logger))
+    public func get(_ id: UUID, on connection: TenantConnection) async throws -> RoleRecord {
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
-    public func byKey(_ key: String, on connection: PostgresConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE key = \(key)", logger: logger))
+    public func byKey(_ key: String, on connection: TenantConnection) async throws -> RoleRecord {
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND key = \(key)", logger: logger))
     }
 
-    public func create(id: UUID, agency: AgencyID, _ role: HybridRole, on connection: PostgresConnection) async throws -> RoleRecord {
+    public func create(id: UUID, agency: AgencyID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {
         try await translatingConstraints(unique: ["roles_agency_id_key_key": "key"]) {
             try await Self.one(try await connection.query("""
                 INSERT INTO roles (agency_id, id, key, name, description) VALUES (\(agency.rawValue), \(id), \(role.key), \(role.name), \(role.description))
@@ -47,19 +47,19 @@ public struct RoleStore: Sendable {
         }
     }
 
-    public func update(_ id: UUID, _ role: HybridRole, on connection: PostgresConnection) async throws -> RoleRecord {
+    public func update(_ id: UUID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {
         try await translatingConstraints(unique: ["roles_agency_id_key_key": "key"]) {
             try await Self.one(try await connection.query("""
                 UPDATE roles SET key = \(role.key), name = \(role.name), description = \(role.description)
-                WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
     }
 
     /// Archived roles stay on past assignments but are no longer offered.
-    public func archive(_ id: UUID, on connection: PostgresConnection) async throws -> RoleRecord {
+    public func archive(_ id: UUID, on connection: TenantConnection) async throws -> RoleRecord {
         try await Self.one(try await connection.query("""
-            UPDATE roles SET archived_at = coalesce(archived_at, now()) WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            UPDATE roles SET archived_at = \(unescaped: firstTimeNow("archived_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger))
     }
 

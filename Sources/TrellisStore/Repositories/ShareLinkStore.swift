@@ -24,10 +24,10 @@ public struct ShareLinkStore: Sendable {
     /// A new link for `contact` of `client`, valid for `lifetime`; the contact's portal member is made on first use of
     /// this (a client viewer of the client). Returns the link and its secret, which is not stored.
     public func create(
-        agency: AgencyID, client: UUID, contact: UUID, createdBy: MemberID, lifetime: Duration, on connection: PostgresConnection
+        agency: AgencyID, client: UUID, contact: UUID, createdBy: MemberID, lifetime: Duration, on connection: TenantConnection
     ) async throws -> (ShareLinkRecord, secret: String) {
         let member = try await portalMember(agency: agency, client: client, contact: contact, on: connection)
-        let secret = CredentialStore.newSecret(prefix: "trp_")
+        let secret = CredentialStore.newSecret(prefix: "trp_", agency: agency)
         let id = UUID()
         let rows = try await connection.query("""
             INSERT INTO share_links (agency_id, id, client_id, contact_id, member_id, secret_hash, created_by, expires_at)
@@ -41,7 +41,7 @@ public struct ShareLinkStore: Sendable {
     }
 
     /// The contact's portal member, made the first time (a client viewer of the client, named and addressed as the contact).
-    func portalMember(agency: AgencyID, client: UUID, contact: UUID, on connection: PostgresConnection) async throws -> UUID {
+    func portalMember(agency: AgencyID, client: UUID, contact: UUID, on connection: TenantConnection) async throws -> UUID {
         for try await id in try await connection.query(
             "SELECT id FROM members WHERE agency_id = \(agency.rawValue) AND contact_id = \(contact)", logger: logger).decode(UUID.self) {
             return id
@@ -65,11 +65,11 @@ public struct ShareLinkStore: Sendable {
         return id
     }
 
-    public func list(client: UUID, on connection: PostgresConnection) async throws -> [ShareLinkRecord] {
+    public func list(client: UUID, on connection: TenantConnection) async throws -> [ShareLinkRecord] {
         let rows = try await connection.query("""
             SELECT s.id, s.client_id, s.contact_id, c.name, s.created_at, s.expires_at, s.last_used_at, s.revoked_at
               FROM share_links s JOIN client_contacts c ON c.agency_id = s.agency_id AND c.id = s.contact_id
-             WHERE s.client_id = \(client) ORDER BY s.created_at DESC, s.id
+             WHERE s.agency_id = \(connection.agency.rawValue) AND s.client_id = \(client) ORDER BY s.created_at DESC, s.id
             """, logger: logger)
         var links: [ShareLinkRecord] = []
         for try await (id, client, contact, name, created, expires, used, revoked) in rows.decode((UUID, UUID, UUID, String, Date, Date, Date?, Date?).self) {
@@ -79,9 +79,9 @@ public struct ShareLinkStore: Sendable {
         return links
     }
 
-    public func revoke(_ id: UUID, client: UUID, on connection: PostgresConnection) async throws {
+    public func revoke(_ id: UUID, client: UUID, on connection: TenantConnection) async throws {
         let rows = try await connection.query("""
-            UPDATE share_links SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) AND client_id = \(client) RETURNING id
+            UPDATE share_links SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND client_id = \(client) RETURNING id
             """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("share link")
@@ -89,8 +89,14 @@ public struct ShareLinkStore: Sendable {
 
     /// The member a link signs in, while the link is neither expired nor revoked (one statement, before any agency is known).
     public func redeem(_ secret: String, on connection: PostgresConnection) async throws -> (AgencyID, member: UUID, client: UUID)? {
-        let rows = try await connection.query(
-            "SELECT agency_id, member_id, client_id FROM trellis_redeem_share_link(\(CredentialStore.hash(secret)))", logger: logger)
+        let rows = if let agency = CredentialStore.agency(ofSecret: secret, prefix: "trp_") {
+            try await connection.query(
+                "SELECT agency_id, member_id, client_id FROM trellis_redeem_share_link(\(agency.rawValue), \(CredentialStore.hash(secret)))",
+                logger: logger)
+        } else {
+            try await connection.query(
+                "SELECT agency_id, member_id, client_id FROM trellis_redeem_share_link(\(CredentialStore.hash(secret)))", logger: logger)
+        }
         for try await (agency, member, client) in rows.decode((UUID, UUID, UUID).self) { return (AgencyID(agency), member, client) }
         return nil
     }

@@ -35,7 +35,7 @@ public struct WebhookStore: Sendable {
 
     static let columns = "id, url, events, active, description, created_at, updated_at"
 
-    public func create(agency: AgencyID, url: String, events: [String], description: String?, on connection: PostgresConnection) async throws -> (WebhookRecord, secret: String) {
+    public func create(agency: AgencyID, url: String, events: [String], description: String?, on connection: TenantConnection) async throws -> (WebhookRecord, secret: String) {
         let secret = CredentialStore.newSecret(prefix: "whsec_")
         let record = try await Self.one(try await connection.query("""
             INSERT INTO webhooks (agency_id, id, url, secret, events, description)
@@ -45,40 +45,40 @@ public struct WebhookStore: Sendable {
         return (record, secret)
     }
 
-    public func list(on connection: PostgresConnection) async throws -> [WebhookRecord] {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks ORDER BY created_at, id", logger: logger)
+    public func list(on connection: TenantConnection) async throws -> [WebhookRecord] {
+        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agency.rawValue) ORDER BY created_at, id", logger: logger)
         var records: [WebhookRecord] = []
         for try await row in rows { records.append(try Self.decode(row)) }
         return records
     }
 
-    public func get(_ id: UUID, on connection: PostgresConnection) async throws -> WebhookRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE id = \(id)", logger: logger))
+    public func get(_ id: UUID, on connection: TenantConnection) async throws -> WebhookRecord {
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
     /// Changes the given fields (nil: unchanged; `clearDescription` sets it null).
     public func update(_ id: UUID, url: String?, events: [String]?, active: Bool?, description: String?, clearDescription: Bool,
-                       on connection: PostgresConnection) async throws -> WebhookRecord {
+                       on connection: TenantConnection) async throws -> WebhookRecord {
         try await Self.one(try await connection.query("""
             UPDATE webhooks SET url = coalesce(\(url), url), events = coalesce(\(events)::text[], events), active = coalesce(\(active), active),
                 description = CASE WHEN \(clearDescription) THEN NULL ELSE coalesce(\(description), description) END, updated_at = now()
-            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger))
     }
 
-    public func delete(_ id: UUID, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("DELETE FROM webhooks WHERE id = \(id) RETURNING id", logger: logger)
+    public func delete(_ id: UUID, on connection: TenantConnection) async throws {
+        let rows = try await connection.query("DELETE FROM webhooks WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("webhook")
     }
 
     /// A new secret; the old one keeps signing beside it for `overlap`, so receivers can switch without a gap.
-    public func rotateSecret(_ id: UUID, overlap: Duration = .seconds(24 * 3600), on connection: PostgresConnection) async throws -> (WebhookRecord, secret: String) {
+    public func rotateSecret(_ id: UUID, overlap: Duration = .seconds(24 * 3600), on connection: TenantConnection) async throws -> (WebhookRecord, secret: String) {
         let secret = CredentialStore.newSecret(prefix: "whsec_")
         let record = try await Self.one(try await connection.query("""
             UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = now() + \(Double(overlap.components.seconds)) * interval '1 second',
                 secret = \(secret), updated_at = now()
-            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger))
         return (record, secret)
     }
@@ -91,9 +91,9 @@ public struct WebhookStore: Sendable {
         public var active: Bool
     }
 
-    public func target(_ id: UUID, on connection: PostgresConnection) async throws -> Target? {
+    public func target(_ id: UUID, on connection: TenantConnection) async throws -> Target? {
         let rows = try await connection.query("""
-            SELECT url, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, active FROM webhooks WHERE id = \(id)
+            SELECT url, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, active FROM webhooks WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
             """, logger: logger)
         for try await (url, secret, previous, active) in rows.decode((String, String, String?, Bool).self) {
             return Target(url: url, secrets: [secret] + (previous.map { [$0] } ?? []), active: active)
@@ -102,9 +102,9 @@ public struct WebhookStore: Sendable {
     }
 
     /// Active webhooks subscribed to `event`.
-    public func subscribers(event: String, on connection: PostgresConnection) async throws -> [UUID] {
+    public func subscribers(event: String, on connection: TenantConnection) async throws -> [UUID] {
         let rows = try await connection.query(
-            "SELECT id FROM webhooks WHERE active AND \(event) = ANY (events) ORDER BY id", logger: logger)
+            "SELECT id FROM webhooks WHERE agency_id = \(connection.agency.rawValue) AND active AND \(event) = ANY (events) ORDER BY id", logger: logger)
         var ids: [UUID] = []
         for try await id in rows.decode(UUID.self) { ids.append(id) }
         return ids
@@ -139,7 +139,7 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    public func recordAttempt(agency: AgencyID, _ a: Attempt, on connection: PostgresConnection) async throws {
+    public func recordAttempt(agency: AgencyID, _ a: Attempt, on connection: TenantConnection) async throws {
         try await connection.query("""
             INSERT INTO webhook_deliveries (agency_id, id, webhook_id, delivery_id, job_id, event, payload, attempt, status_code, error, duration_ms, succeeded)
             VALUES (\(agency.rawValue), \(UUID()), \(a.webhookId), \(a.deliveryId), \(a.jobId), \(a.event), \(a.payload)::jsonb, \(a.attempt),
@@ -147,10 +147,10 @@ public struct WebhookStore: Sendable {
             """, logger: logger)
     }
 
-    public func deliveries(webhook: UUID, limit: Int, on connection: PostgresConnection) async throws -> [WebhookDeliveryRecord] {
+    public func deliveries(webhook: UUID, limit: Int, on connection: TenantConnection) async throws -> [WebhookDeliveryRecord] {
         let rows = try await connection.query("""
             SELECT id, webhook_id, delivery_id, job_id, event, attempt, status_code, error, duration_ms, succeeded, attempted_at
-            FROM webhook_deliveries WHERE webhook_id = \(webhook) ORDER BY attempted_at DESC, attempt DESC LIMIT \(limit)
+            FROM webhook_deliveries WHERE agency_id = \(connection.agency.rawValue) AND webhook_id = \(webhook) ORDER BY attempted_at DESC, attempt DESC LIMIT \(limit)
             """, logger: logger)
         var records: [WebhookDeliveryRecord] = []
         for try await (id, hook, delivery, job, event, attempt, status, error, duration, succeeded, at) in rows.decode(
@@ -163,9 +163,9 @@ public struct WebhookStore: Sendable {
         return records
     }
 
-    public func pruneDeliveries(olderThan age: Duration, on connection: PostgresConnection) async throws -> Int {
+    public func pruneDeliveries(olderThan age: Duration, on connection: TenantConnection) async throws -> Int {
         let rows = try await connection.query("""
-            DELETE FROM webhook_deliveries WHERE attempted_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
+            DELETE FROM webhook_deliveries WHERE agency_id = \(connection.agency.rawValue) AND attempted_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
             """, logger: logger)
         var n = 0
         for try await _ in rows { n += 1 }

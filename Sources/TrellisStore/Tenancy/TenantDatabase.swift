@@ -24,12 +24,11 @@ public struct TenantDatabase: Sendable {
 
     /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws.
     public func withTenant<T: Sendable>(
-        _ agency: AgencyID, _ work: @Sendable (PostgresConnection) async throws -> T
+        _ agency: AgencyID, _ work: @Sendable (TenantConnection) async throws -> T
     ) async throws -> T {
         try await transaction { connection in
-            try await connection.query(
-                "SELECT set_config('trellis.agency_id', \(agency.rawValue.uuidString), true)", logger: logger)
-            return try await work(connection)
+            try await connection.query(TenantConnection.scope(to: agency), logger: logger)
+            return try await work(TenantConnection(connection: connection, agency: agency))
         }
     }
 
@@ -151,9 +150,11 @@ func translatingConstraints<T>(
 /// without an expected version the edit proceeds on whatever is current (last write wins).
 /// `table` is one of this module's table names, never input.
 func lockForEdit(
-    table: String, id: UUID, expected: Int?, notFound what: String, on connection: PostgresConnection, logger: Logger
+    table: String, id: UUID, expected: Int?, notFound what: String, on connection: TenantConnection, logger: Logger
 ) async throws {
-    let rows = try await connection.query("SELECT version::int8 FROM \(unescaped: table) WHERE id = \(id) FOR UPDATE", logger: logger)
+    let rows = try await connection.query(
+        "SELECT version::int8 FROM \(unescaped: table) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) FOR UPDATE",
+        logger: logger)
     for try await current in rows.decode(Int.self) {
         if let expected, expected != current { throw StoreError.versionConflict(expected: expected, actual: current) }
         return

@@ -97,7 +97,7 @@ extension WebRoutes {
     }
 
     /// The job of this agency named in the path, or 404.
-    func ownedJob(_ context: AppRequestContext, principal: Principal, on connection: PostgresConnection) async throws -> Int64 {
+    func ownedJob(_ context: AppRequestContext, principal: Principal, on connection: TenantConnection) async throws -> Int64 {
         guard let raw = context.parameters.get("jobId"), let id = Int64(raw),
               try await AgencyJobStore(logger: database.logger).job(id, agency: principal.agencyID, on: connection) != nil
         else { throw Problem.notFound("job") }
@@ -113,7 +113,7 @@ extension WebRoutes {
         let queue = JobQueue(client: database.client, logger: database.logger)
         let (id, retried) = try await database.withTenant(principal.agencyID) { connection -> (Int64, Bool) in
             let id = try await ownedJob(context, principal: principal, on: connection)
-            return (id, try await queue.retry(id, on: connection))
+            return (id, try await queue.retry(id, on: connection.connection))
         }
         return Self.operationsRedirect(retried ? "Job \(id) will run again." : "Job \(id) is not finished, so it cannot be retried.")
     }
@@ -127,7 +127,7 @@ extension WebRoutes {
         let queue = JobQueue(client: database.client, logger: database.logger)
         let (id, result) = try await database.withTenant(principal.agencyID) { connection -> (Int64, CancelResult) in
             let id = try await ownedJob(context, principal: principal, on: connection)
-            return (id, try await queue.cancel(id, on: connection))
+            return (id, try await queue.cancel(id, on: connection.connection))
         }
         let notice = switch result {
         case .cancelled: "Job \(id) was cancelled; it will not run."
