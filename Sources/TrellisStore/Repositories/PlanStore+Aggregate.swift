@@ -42,16 +42,17 @@ extension PlanStore {
     /// The plan of `agency` with everything an edit, a timeline or a recompute needs, in one statement;
     /// `lock` takes the plan's row lock for an edit.
     public func load(_ id: PlanID, agency: AgencyID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
-        let rows = try await connection.query("""
-            \(unescaped: Self.loadSelect)
-            WHERE p.agency_id = \(agency.rawValue) AND p.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE OF p" : "")
-            """, logger: logger)
+        var bindings = PostgresBindings()
+        bindings.append(agency.rawValue)
+        bindings.append(id.rawValue)
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: lock ? Self.loadSelect + " FOR UPDATE OF p" : Self.loadSelect, binds: bindings), logger: logger)
         for try await row in rows { return try Self.decodeLoaded(row) }
         throw StoreError.notFound("plan")
     }
 
     /// The plan, its client and calendar, the names of its assignees, the webhooks that hear of its moves, and its tasks
-    /// and links as column arrays; the callers add which plans.
+    /// and links as column arrays: the plan `$2` of the agency `$1`.
     static let loadSelect = """
         SELECT \(planColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
                c.name, c.slug, c.time_zone, c.calendar::text,
@@ -64,6 +65,7 @@ extension PlanStore {
         FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
         CROSS JOIN LATERAL (\(taskArrays)) tk
         CROSS JOIN LATERAL (\(linkArrays)) lk
+        WHERE p.agency_id = $1 AND p.id = $2
         """
 
     static func decodeLoaded(_ row: PostgresRow) throws -> LoadedPlan {
