@@ -23,7 +23,8 @@ struct DistributableSchemaTests {
     }
 
     /// The check itself finds each kind of mistake: a table with no place, a primary key, a unique key and a foreign key
-    /// that do not lead with agency_id, and a coordinator table that points at a tenant table.
+    /// that do not lead with agency_id, a foreign key that sets NULL on delete, and a coordinator table that points at a
+    /// tenant table.
     @Test func theCatalogCheckFindsEachKindOfMistake() async throws {
         try await withTestDatabase { db in
             try await db.owner.query("""
@@ -35,6 +36,10 @@ struct DistributableSchemaTests {
                     PRIMARY KEY (id, agency_id), FOREIGN KEY (client_id, agency_id) REFERENCES clients (id, agency_id))
                 """, logger: db.logger)
             try await db.owner.query("""
+                CREATE TABLE contact_notes (agency_id uuid NOT NULL, id uuid NOT NULL, contact_id uuid, PRIMARY KEY (agency_id, id),
+                    FOREIGN KEY (agency_id, contact_id) REFERENCES client_contacts (agency_id, id) ON DELETE SET NULL (contact_id))
+                """, logger: db.logger)
+            try await db.owner.query("""
                 CREATE TABLE trellis_bad_local (agency_id uuid, client_id uuid, FOREIGN KEY (agency_id, client_id) REFERENCES clients (agency_id, id))
                 """, logger: db.logger)
             let violations = try await SchemaLayout.violations(db.owner, logger: db.logger)
@@ -44,7 +49,42 @@ struct DistributableSchemaTests {
             #expect(violations.contains { $0.hasPrefix("bad_tenant:") && $0.contains("bad_tenant_code_key") }, "\(text)")
             #expect(violations.contains { $0.hasPrefix("bad_tenant:") && $0.contains("foreign key") }, "\(text)")
             #expect(violations.contains { $0.hasPrefix("clients:") && $0.contains("clients_id_agency_key") }, "\(text)")
+            #expect(violations.contains { $0.hasPrefix("contact_notes:") && $0.contains("sets NULL") }, "\(text)")
             #expect(violations.contains { $0.hasPrefix("trellis_bad_local:") && $0.contains("tenant table") }, "\(text)")
+        }
+    }
+
+    /// The one foreign key that set NULL (a portal member's contact, 0010) is cleared by the store now (0013).
+    @Test func deletingAContactKeepsItsPortalMemberWithoutTheLink() async throws {
+        try await withTestDatabase { db in
+            let owner = MemberDraft(email: "owner@a.example", displayName: "Owner", role: .owner, clientID: nil, weeklyCapacityHours: 40)
+            let (agency, ownerID, _) = try await AgencyProvisioning.createAgency(
+                database: db.tenantDatabase, name: "A", slug: "agency-a", owner: owner, passwordHash: nil)
+            let logger = db.logger
+            let (member, contact) = try await db.tenantDatabase.withTenant(agency) { connection in
+                let client = try await ClientStore(logger: logger).create(id: UUID(), agency: agency, ClientDraft(
+                    name: "Brand", slug: "brand", industry: nil, timeZone: "Europe/Madrid", status: .active, channels: [], goals: []), on: connection)
+                let contact = try await PeopleStore(logger: logger).createContact(id: UUID(), agency: agency, ContactDraft(
+                    clientID: ClientID(client.id), name: "Casey", email: "casey@brand.example", title: nil, weeklyCapacityHours: nil), on: connection)
+                _ = try await ShareLinkStore(logger: logger).create(
+                    agency: agency, client: client.id, contact: contact.id, createdBy: MemberID(ownerID), lifetime: .seconds(3600), on: connection)
+                let rows = try await connection.query(
+                    "SELECT id FROM members WHERE agency_id = \(agency.rawValue) AND contact_id = \(contact.id)", logger: logger)
+                var member: UUID?
+                for try await id in rows.decode(UUID.self) { member = id }
+                return (member, contact.id)
+            }
+            let portalMember = try #require(member)
+            try await db.tenantDatabase.withTenant(agency) { try await PeopleStore(logger: logger).deleteContact(contact, on: $0) }
+            let (kept, links) = try await db.tenantDatabase.withTenant(agency) { connection in
+                let kept = try await PeopleStore(logger: logger).member(portalMember, on: connection)
+                var links = -1
+                for try await n in try await connection.query(
+                    "SELECT count(*)::int8 FROM share_links WHERE agency_id = \(agency.rawValue)", logger: logger).decode(Int.self) { links = n }
+                return (kept, links)
+            }
+            #expect(kept.displayName == "Casey")
+            #expect(links == 0, "the contact's links go with it")
         }
     }
 
@@ -86,8 +126,9 @@ struct DistributableSchemaTests {
             """#
         let report = StoreSQL.unscoped(StoreSQL.literals(in: source), tenantTables: ["clients", "plans", "plan_tasks"])
         #expect(report.checked == 7)
-        // a: no agency; c: joined by agency but never naming one; orphan: both aliases are its own; d: agency_id not first.
-        #expect(report.unscoped.map(\.line) == [1, 3, 9, 12], "\(report.unscoped)")
+        // a: no agency; c: joined by agency but never naming one; fragment and orphan: a correlation or a join only;
+        // d: agency_id not first.
+        #expect(report.unscoped.map(\.line) == [1, 3, 6, 9, 12], "\(report.unscoped)")
     }
 
     // MARK: The agency per transaction
@@ -185,14 +226,17 @@ struct SchemaLayout {
         // Foreign keys: between tenant tables they lead with agency_id on both sides; a coordinator table never points
         // at a tenant table (a local table cannot reference a distributed one).
         let foreignKeys = try await client.query("""
-            SELECT f.relname, k.conname, r.relname, fa.attname, ra.attname
+            SELECT f.relname, k.conname, r.relname, fa.attname, ra.attname, k.confdeltype IN ('n', 'd') OR k.confupdtype IN ('n', 'd')
             FROM pg_constraint k JOIN pg_class f ON f.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid
             JOIN pg_namespace n ON n.oid = f.relnamespace
             JOIN pg_attribute fa ON fa.attrelid = f.oid AND fa.attnum = k.conkey[1]
             JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum = k.confkey[1]
             WHERE n.nspname = 'public' AND k.contype = 'f' ORDER BY 1, 2
             """, logger: logger)
-        for try await (from, name, to, fromFirst, toFirst) in foreignKeys.decode((String, String, String, String, String).self) {
+        for try await (from, name, to, fromFirst, toFirst, setsNull) in foreignKeys.decode((String, String, String, String, String, Bool).self) {
+            if layout.tenant.contains(from) && setsNull {
+                found.append("\(from): foreign key \(name) sets NULL or a default on delete or update (Citus refuses it on a distributed key)")
+            }
             if layout.tenant.contains(from) && layout.tenant.contains(to) && (fromFirst != "agency_id" || toFirst != "agency_id") {
                 found.append("\(from): foreign key \(name) to \(to) leads with \(fromFirst) → \(toFirst), not agency_id")
             }
@@ -208,10 +252,11 @@ struct SchemaLayout {
 }
 
 /// The SQL of the store's Swift sources, read as text: every string literal, and which of those that touch a tenant table
-/// name no agency. A statement names its agency with `agency_id = <value>` (an interpolated value or `$n`), or inserts
-/// `agency_id` as its first column. A fragment that other statements embed may instead be correlated to the statement
-/// around it (`x.agency_id = p.agency_id` where `p` is not its own alias); a correlated fragment whose aliases are all
-/// its own names nothing and fails.
+/// leave one of its tables without the agency. Each table a statement names (in FROM, JOIN, UPDATE or INSERT INTO,
+/// subqueries and fragments included) must be tied to a value: `agency_id = <value>` for a table without an alias,
+/// `x.agency_id = <value>` for the alias `x`, where the value is interpolated (`\(…)`) or a parameter (`$n`); an insert
+/// names `agency_id` as its first column. A join such as `t.agency_id = p.agency_id` is not enough: inside a subquery
+/// Citus does not carry it over, and sends the statement to every shard.
 enum StoreSQL {
     struct Literal: Sendable {
         var line: Int
@@ -242,18 +287,22 @@ enum StoreSQL {
     static func unscoped(_ literals: [Literal], tenantTables: Set<String>) -> (checked: Int, unscoped: [Literal]) {
         var checked = 0
         var unscoped: [Literal] = []
+        let occurrence = (#/\b(?:FROM|JOIN|UPDATE|INTO)\s+(?<table>[a-z_]+)(?:\s+(?:AS\s+)?(?<alias>[a-z]{1,2})\b)?/#).wordBoundaryKind(.simple)
         for literal in literals {
             let sql = literal.text
-            let tables = Set(sql.matches(of: (#/\b(?:FROM|JOIN|UPDATE|INTO)\s+(?<table>[a-z_]+)/#).wordBoundaryKind(.simple)).map { String($0.output.table) })
-            guard !tables.isDisjoint(with: tenantTables) else { continue }
+            let uses = sql.matches(of: occurrence).filter { tenantTables.contains(String($0.output.table)) }
+            guard !uses.isEmpty else { continue }
             checked += 1
-            if sql.contains(#/INSERT INTO [a-z_]+ \(agency_id\b/#) { continue }
-            if sql.contains((#/\bagency_id\s*=\s*(?:\\\(|\$\d)/#).wordBoundaryKind(.simple)) { continue }
-            // A correlated fragment: some alias's agency_id equals that of an alias declared outside it.
-            let own = Set(sql.matches(of: (#/\b(?:FROM|JOIN|UPDATE)\s+[a-z_]+\s+(?<alias>[a-z]{1,2})\b/#).wordBoundaryKind(.simple)).map { String($0.output.alias) })
-            let outer = sql.matches(of: (#/\b[a-z]{1,2}\.agency_id\s*=\s*(?<alias>[a-z]{1,2})\.agency_id\b/#).wordBoundaryKind(.simple)).map { String($0.output.alias) }
-            if outer.contains(where: { !own.contains($0) }) { continue }
-            unscoped.append(literal)
+            let inserts = sql.contains((#/INSERT INTO [a-z_]+ \(agency_id\b/#).wordBoundaryKind(.simple))
+            let tied = uses.allSatisfy { use in
+                if let alias = use.output.alias {
+                    let tie = try? Regex("\\b\(alias)\\.agency_id\\s*=\\s*(?:\\\\\\(|\\$\\d)")
+                    return tie.map { sql.contains($0.wordBoundaryKind(.simple)) } ?? false
+                }
+                if sql[use.range].hasPrefix("INTO") { return inserts }
+                return sql.contains((#/(?:^|[^.\w])agency_id\s*=\s*(?:\\\(|\$\d)/#).wordBoundaryKind(.simple))
+            }
+            if !tied { unscoped.append(literal) }
         }
         return (checked, unscoped)
     }

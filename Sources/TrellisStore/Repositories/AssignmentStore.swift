@@ -34,10 +34,13 @@ public struct AssignmentStore: Sendable {
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
             try await Self.one(try await connection.query("""
-                INSERT INTO assignments (agency_id, id, member_id, client_id, role_id, allocation_unit, allocation_value, starts_on, ends_on, commitment)
-                VALUES (\(agency.rawValue), \(id), \(refs.member), \(refs.client), \(refs.role), \(unit)::allocation_unit, \(value)::float8::numeric,
-                        \(draft.startsOn.description)::date, \(draft.endsOn.description)::date, \(draft.commitment.rawValue)::commitment)
-                RETURNING \(unescaped: Self.columns)
+                WITH written AS (
+                    INSERT INTO assignments (agency_id, id, member_id, client_id, role_id, allocation_unit, allocation_value, starts_on, ends_on, commitment)
+                    VALUES (\(agency.rawValue), \(id), \(refs.member), \(refs.client), \(refs.role), \(unit)::allocation_unit, \(value)::float8::numeric,
+                            \(draft.startsOn.description)::date, \(draft.endsOn.description)::date, \(draft.commitment.rawValue)::commitment)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM written
                 """, logger: logger))
         }
     }
@@ -62,11 +65,14 @@ public struct AssignmentStore: Sendable {
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
             try await Self.one(try await connection.query("""
-                UPDATE assignments SET member_id = \(refs.member), client_id = \(refs.client), role_id = \(refs.role),
-                    allocation_unit = \(unit)::allocation_unit, allocation_value = \(value)::float8::numeric,
-                    starts_on = \(draft.startsOn.description)::date, ends_on = \(draft.endsOn.description)::date,
-                    commitment = \(draft.commitment.rawValue)::commitment, version = version + 1
-                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
+                WITH written AS (
+                    UPDATE assignments SET member_id = \(refs.member), client_id = \(refs.client), role_id = \(refs.role),
+                        allocation_unit = \(unit)::allocation_unit, allocation_value = \(value)::float8::numeric,
+                        starts_on = \(draft.startsOn.description)::date, ends_on = \(draft.endsOn.description)::date,
+                        commitment = \(draft.commitment.rawValue)::commitment, version = version + 1
+                    WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM written
                 """, logger: logger))
         }
     }
@@ -81,8 +87,8 @@ public struct AssignmentStore: Sendable {
     /// how a plan's task finds its assignee.
     public func holder(roleKey: String, client: UUID, on date: LocalDate, connection: TenantConnection) async throws -> UUID? {
         let rows = try await connection.query("""
-            SELECT a.member_id FROM assignments a JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
-            WHERE r.agency_id = \(connection.agency.rawValue) AND r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
+            SELECT a.member_id FROM assignments a JOIN roles r ON r.agency_id = \(connection.agency.rawValue) AND r.id = a.role_id
+            WHERE a.agency_id = \(connection.agency.rawValue) AND r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY a.commitment, a.allocation_value DESC, a.id LIMIT 1
             """, logger: logger)
         for try await member in rows.decode(UUID.self) { return member }
@@ -112,8 +118,8 @@ public struct AssignmentStore: Sendable {
             SELECT a.id, a.member_id, c.name, r.name, a.allocation_unit::text, a.allocation_value::float8,
                    a.starts_on::text, a.ends_on::text, a.commitment::text
             FROM assignments a
-            JOIN clients c ON c.agency_id = a.agency_id AND c.id = a.client_id
-            JOIN roles r ON r.agency_id = a.agency_id AND r.id = a.role_id
+            JOIN clients c ON c.agency_id = \(connection.agency.rawValue) AND c.id = a.client_id
+            JOIN roles r ON r.agency_id = \(connection.agency.rawValue) AND r.id = a.role_id
             WHERE a.agency_id = \(connection.agency.rawValue) AND a.ends_on >= \(from.description)::date AND a.starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (id, memberID, clientName, roleName, unit, value, starts, ends, commitment)

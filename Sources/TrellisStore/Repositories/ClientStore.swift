@@ -34,10 +34,13 @@ public struct ClientStore: Sendable {
         let goals = try JSONText.encode(draft.goals)
         return try await translatingConstraints(unique: ["clients_agency_id_slug_key": "slug"]) {
             let rows = try await connection.query("""
-                INSERT INTO clients (agency_id, id, name, slug, industry, time_zone, status, channels, goals)
-                VALUES (\(agency.rawValue), \(id), \(draft.name), \(draft.slug), \(draft.industry), \(draft.timeZone),
-                        \(draft.status.rawValue)::client_status, \(channels)::jsonb, \(goals)::jsonb)
-                RETURNING \(unescaped: Self.columns)
+                WITH written AS (
+                    INSERT INTO clients (agency_id, id, name, slug, industry, time_zone, status, channels, goals)
+                    VALUES (\(agency.rawValue), \(id), \(draft.name), \(draft.slug), \(draft.industry), \(draft.timeZone),
+                            \(draft.status.rawValue)::client_status, \(channels)::jsonb, \(goals)::jsonb)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM written
                 """, logger: logger)
             return try await Self.one(rows).record
         }
@@ -77,11 +80,14 @@ public struct ClientStore: Sendable {
         let goals = try JSONText.encode(draft.goals)
         return try await translatingConstraints(unique: ["clients_agency_id_slug_key": "slug"]) {
             let rows = try await connection.query("""
-                UPDATE clients SET name = \(draft.name), slug = \(draft.slug), industry = \(draft.industry),
-                    time_zone = \(draft.timeZone), status = \(draft.status.rawValue)::client_status,
-                    channels = \(channels)::jsonb, goals = \(goals)::jsonb, version = version + 1, updated_at = now()
-                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
-                RETURNING \(unescaped: Self.columns)
+                WITH written AS (
+                    UPDATE clients SET name = \(draft.name), slug = \(draft.slug), industry = \(draft.industry),
+                        time_zone = \(draft.timeZone), status = \(draft.status.rawValue)::client_status,
+                        channels = \(channels)::jsonb, goals = \(goals)::jsonb, version = version + 1, updated_at = now()
+                    WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM written
                 """, logger: logger)
             return try await Self.one(rows).record
         }
@@ -90,8 +96,11 @@ public struct ClientStore: Sendable {
     public func archive(_ id: UUID, expectedVersion: Int?, on connection: TenantConnection) async throws -> ClientRecord {
         try await lockForEdit(table: "clients", id: id, expected: expectedVersion, notFound: "client", on: connection, logger: logger)
         let rows = try await connection.query("""
-            UPDATE clients SET archived_at = \(unescaped: firstTimeNow("archived_at")), version = version + 1, updated_at = now()
-            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
+            WITH written AS (
+                UPDATE clients SET archived_at = \(unescaped: firstTimeNow("archived_at")), version = version + 1, updated_at = now()
+                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING *
+            )
+            SELECT \(unescaped: Self.columns) FROM written
             """, logger: logger)
         return try await Self.one(rows).record
     }

@@ -126,7 +126,7 @@ public struct CredentialStore: Sendable {
     /// The role of the member a token belongs to (who may act on it depends on it).
     public func tokenHolderRole(_ id: UUID, on connection: TenantConnection) async throws -> MemberRole {
         let rows = try await connection.query(
-            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = t.agency_id AND m.id = t.member_id WHERE t.agency_id = \(connection.agency.rawValue) AND t.id = \(id)",
+            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = \(connection.agency.rawValue) AND m.id = t.member_id WHERE t.agency_id = \(connection.agency.rawValue) AND t.id = \(id)",
             logger: logger)
         for try await raw in rows.decode(String.self) {
             guard let role = MemberRole(rawValue: raw) else { throw StoreError.invalid(field: "role", message: "unknown role \(raw) in the database") }

@@ -130,7 +130,7 @@ public struct NotificationStore: Sendable {
         let rows = try await connection.query("""
             SELECT id FROM members WHERE agency_id = \(connection.agency.rawValue) AND role IN ('owner', 'manager')
             UNION
-            SELECT a.member_id FROM assignments a JOIN members m ON m.agency_id = a.agency_id AND m.id = a.member_id
+            SELECT a.member_id FROM assignments a JOIN members m ON m.agency_id = \(connection.agency.rawValue) AND m.id = a.member_id
             WHERE a.agency_id = \(connection.agency.rawValue) AND a.client_id = \(client) AND m.role = 'consultant'
               AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY 1

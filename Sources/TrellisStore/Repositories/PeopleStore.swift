@@ -20,10 +20,13 @@ public struct PeopleStore: Sendable {
     public func createMember(id: UUID, agency: AgencyID, _ draft: MemberDraft, passwordHash: String?, on connection: TenantConnection) async throws -> MemberRecord {
         try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             let rows = try await connection.query("""
-                INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, password_hash)
-                VALUES (\(agency.rawValue), \(id), \(draft.email), \(draft.displayName), \(draft.role.rawValue)::member_role,
-                        \(draft.clientID?.rawValue), \(draft.weeklyCapacityHours)::float8::numeric, \(passwordHash))
-                RETURNING \(unescaped: Self.memberColumns)
+                WITH written AS (
+                    INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, password_hash)
+                    VALUES (\(agency.rawValue), \(id), \(draft.email), \(draft.displayName), \(draft.role.rawValue)::member_role,
+                            \(draft.clientID?.rawValue), \(draft.weeklyCapacityHours)::float8::numeric, \(passwordHash))
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.memberColumns) FROM written
                 """, logger: logger)
             return try await Self.oneMember(rows)
         }
@@ -48,10 +51,13 @@ public struct PeopleStore: Sendable {
         try await lockForEdit(table: "members", id: id, expected: expectedVersion, notFound: "member", on: connection, logger: logger)
         return try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             try await Self.oneMember(try await connection.query("""
-                UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,
-                    client_id = \(draft.clientID?.rawValue), weekly_capacity_hours = \(draft.weeklyCapacityHours)::float8::numeric,
-                    version = version + 1
-                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.memberColumns)
+                WITH written AS (
+                    UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,
+                        client_id = \(draft.clientID?.rawValue), weekly_capacity_hours = \(draft.weeklyCapacityHours)::float8::numeric,
+                        version = version + 1
+                    WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING *
+                )
+                SELECT \(unescaped: Self.memberColumns) FROM written
                 """, logger: logger))
         }
     }
@@ -108,7 +114,10 @@ public struct PeopleStore: Sendable {
         try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
     }
 
+    /// The contact's portal member stays, without its link to the contact (its history keeps its name).
     public func deleteContact(_ id: UUID, on connection: TenantConnection) async throws {
+        try await connection.query(
+            "UPDATE members SET contact_id = NULL WHERE agency_id = \(connection.agency.rawValue) AND contact_id = \(id)", logger: logger)
         let rows = try await connection.query("DELETE FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("contact")
@@ -130,9 +139,12 @@ public struct PeopleStore: Sendable {
     public func addTimeOff(id: UUID, agency: AgencyID, member: UUID, _ timeOff: TimeOff, on connection: TenantConnection) async throws -> TimeOffRecord {
         try await translatingConstraints(foreignKeys: ["time_off_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
-                INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
-                VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.description)::date, \(timeOff.endsOn.description)::date, \(timeOff.reason))
-                RETURNING id, member_id, starts_on::text, ends_on::text, reason
+                WITH written AS (
+                    INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
+                    VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.description)::date, \(timeOff.endsOn.description)::date, \(timeOff.reason))
+                    RETURNING *
+                )
+                SELECT id, member_id, starts_on::text, ends_on::text, reason FROM written
                 """, logger: logger)
             for try await row in rows { return try Self.decodeTimeOff(row) }
             throw StoreError.notFound("member")

@@ -36,12 +36,12 @@ public struct PlanHealthReads: Sendable {
     static let activePlans = """
         SELECT p.id, p.name, p.client_id, c.name AS client_name, c.status::text AS client_status, p.starts_at, p.created_at,
                coalesce(c.calendar->>'timeZoneID', c.time_zone) AS zone
-        FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+        FROM plans p JOIN clients c ON c.agency_id = $1 AND c.id = p.client_id
         WHERE p.agency_id = $1 AND p.archived_at IS NULL AND ($2::uuid IS NULL OR p.client_id = $2)
         """
 
     static let leaf = """
-        NOT EXISTS (SELECT 1 FROM plan_tasks ch WHERE ch.agency_id = t.agency_id AND ch.plan_id = t.plan_id AND ch.parent_id = t.id)
+        NOT EXISTS (SELECT 1 FROM plan_tasks ch WHERE ch.agency_id = $1 AND ch.plan_id = t.plan_id AND ch.parent_id = t.id)
         """
 
     /// Every active plan of the agency (of one client, if given) with its health facts at `now`, in creation order: the
@@ -52,9 +52,9 @@ public struct PlanHealthReads: Sendable {
             SELECT p.id, p.name, p.client_id, c.name, c.status::text, coalesce(c.calendar->>'timeZoneID', c.time_zone),
                    coalesce(p.schedule_finish, p.starts_at), p.schedule_first_unfinished_finish, p.schedule_negative_slack,
                    p.schedule_has_work, p.schedule_all_done,
-                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = p.agency_id AND b.plan_id = p.id
+                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = \(agency.rawValue) AND b.plan_id = p.id
                     ORDER BY b.created_at DESC, b.name LIMIT 1)
-            FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+            FROM plans p JOIN clients c ON c.agency_id = \(agency.rawValue) AND c.id = p.client_id
             WHERE p.agency_id = \(agency.rawValue) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
             ORDER BY p.created_at, p.id
             """, logger: logger)

@@ -24,6 +24,9 @@ public struct PlanClient: Sendable, Hashable {
 
 /// An inbox notice written with the change that caused it.
 public struct PlanNotice: Sendable, Hashable, Encodable {
+    /// The notification's id, chosen here: the write reads it from the notice (a volatile gen_random_uuid() in the
+    /// statement would keep Citus from sending it to the plan's shard).
+    public var id = UUID()
     public var memberId: UUID
     /// `task_moved`, `client_done`.
     public var kind: String
@@ -52,17 +55,19 @@ extension PlanStore {
     }
 
     /// The plan, its client and calendar, the names of its assignees, the webhooks that hear of its moves, and its tasks
-    /// and links as column arrays: the plan `$2` of the agency `$1`.
+    /// and links as column arrays: the plan `$2` of the agency `$1`. Every table, subqueries included, names the agency
+    /// itself: Citus routes a statement to one shard only when each of its tables says which (a correlation such as
+    /// `t.agency_id = p.agency_id` inside a subquery is not enough: it sends that to all 32).
     static let loadSelect = """
         SELECT \(planColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
                c.name, c.slug, c.time_zone, c.calendar::text,
                (SELECT coalesce(json_object_agg(m.id, m.display_name), '{}') FROM members m
-                WHERE m.agency_id = p.agency_id
-                  AND m.id IN (SELECT t.assignee_id FROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id))::text,
+                WHERE m.agency_id = $1
+                  AND m.id IN (SELECT t.assignee_id FROM plan_tasks t WHERE t.agency_id = $1 AND t.plan_id = p.id))::text,
                ARRAY(SELECT w.id FROM webhooks w
-                     WHERE w.agency_id = p.agency_id AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id),
+                     WHERE w.agency_id = $1 AND w.active AND 'plan.rescheduled' = ANY (w.events) ORDER BY w.id),
                \(taskArrayColumns), \(linkArrayColumns), c.status::text
-        FROM plans p JOIN clients c ON c.agency_id = p.agency_id AND c.id = p.client_id
+        FROM plans p JOIN clients c ON c.agency_id = $1 AND c.id = p.client_id
         CROSS JOIN LATERAL (\(taskArrays)) tk
         CROSS JOIN LATERAL (\(linkArrays)) lk
         WHERE p.agency_id = $1 AND p.id = $2
@@ -110,7 +115,7 @@ extension PlanStore {
     ]
     static var taskArrayCount: Int { taskArrayParts.count }
     static let taskArrays = "SELECT " + taskArrayParts.map { "coalesce(array_agg(\($0.0) ORDER BY t.position, t.id), '{}') AS \($0.1)" }
-        .joined(separator: ",\n       ") + "\nFROM plan_tasks t WHERE t.agency_id = p.agency_id AND t.plan_id = p.id"
+        .joined(separator: ",\n       ") + "\nFROM plan_tasks t WHERE t.agency_id = $1 AND t.plan_id = p.id"
     static let taskArrayColumns = taskArrayParts.map { "tk." + $0.1 }.joined(separator: ", ")
 
     static func epoch(_ column: String) -> String { "coalesce(extract(epoch FROM \(column))::float8, 'NaN')" }
@@ -120,7 +125,7 @@ extension PlanStore {
                coalesce(array_agg(d.successor_id ORDER BY d.predecessor_id, d.successor_id), '{}') AS successors,
                coalesce(array_agg(d.kind::text ORDER BY d.predecessor_id, d.successor_id), '{}') AS kinds,
                coalesce(array_agg(d.lag_minutes::int8 ORDER BY d.predecessor_id, d.successor_id), '{}') AS lags
-        FROM plan_dependencies d WHERE d.agency_id = p.agency_id AND d.plan_id = p.id
+        FROM plan_dependencies d WHERE d.agency_id = $1 AND d.plan_id = p.id
         """
     static let linkArrayColumns = "lk.predecessors, lk.successors, lk.kinds, lk.lags"
 
@@ -184,7 +189,9 @@ extension PlanStore {
         let startsAt: Date? = delta.planFields ? plan.startsAt : nil
         let summary = plan.publishedSummary
         // The rows are read inside: a constraint is checked at the end of the statement, so its violation arrives with
-        // the answer's rows, not when the query is sent.
+        // the answer's rows, not when the query is sent. Each insert selects its rows beside the plan's own row: on Citus
+        // that makes it an INSERT … SELECT on the plan's shard (one from a function alone would be copied in through the
+        // coordinator, which row-level security refuses).
         return try await translatingConstraints(
             unique: ["plan_dependencies_pkey": "successorId"],
             foreignKeys: [
@@ -204,7 +211,7 @@ extension PlanStore {
                                             constraint_kind, constraint_at, percent_complete, actual_start, actual_finish,
                                             ical_sequence, ical_start, ical_finish, client_action, client_done_at, client_comment,
                                             published_slack_minutes)
-                    SELECT \(a), \(p), x.id, x.position, nullif(x.parent, \(Self.nilUUID)), x.name, x.duration,
+                    SELECT pl.agency_id, pl.id, x.id, x.position, nullif(x.parent, \(Self.nilUUID)), x.name, x.duration,
                            CASE WHEN x.role_key_null THEN NULL ELSE x.role_key END, nullif(x.assignee, \(Self.nilUUID)), x.checklist::jsonb,
                            nullif(x.constraint_kind, '')::constraint_kind, to_timestamp(nullif(x.constraint_at, 'NaN')), x.percent,
                            to_timestamp(nullif(x.actual_start, 'NaN')), to_timestamp(nullif(x.actual_finish, 'NaN')),
@@ -220,6 +227,7 @@ extension PlanStore {
                          AS x(id, position, parent, name, duration, role_key, role_key_null, assignee, checklist, constraint_kind, constraint_at,
                               percent, actual_start, actual_finish, sequence, ical_start, ical_finish, client_action, client_done_at, client_comment,
                               slack)
+                    CROSS JOIN plans pl WHERE pl.agency_id = \(a) AND pl.id = \(p)
                     ON CONFLICT (agency_id, plan_id, id) DO UPDATE SET
                         position = excluded.position, parent_id = excluded.parent_id, name = excluded.name,
                         duration_minutes = excluded.duration_minutes, role_key = excluded.role_key, assignee_id = excluded.assignee_id,
@@ -231,16 +239,18 @@ extension PlanStore {
                         client_comment = excluded.client_comment, published_slack_minutes = excluded.published_slack_minutes
                 ), added_links AS (
                     INSERT INTO plan_dependencies (agency_id, plan_id, predecessor_id, successor_id, kind, lag_minutes)
-                    SELECT \(a), \(p), x."predecessorId", x."successorId", x.kind::dependency_kind, x."lagMinutes"
+                    SELECT pl.agency_id, pl.id, x."predecessorId", x."successorId", x.kind::dependency_kind, x."lagMinutes"
                     FROM jsonb_to_recordset(\(addedText)::jsonb) AS x("predecessorId" uuid, "successorId" uuid, kind text, "lagMinutes" int)
+                    CROSS JOIN plans pl WHERE pl.agency_id = \(a) AND pl.id = \(p)
                 ), notices AS (
                     INSERT INTO notifications (agency_id, id, member_id, kind, title, body, client_id, plan_id)
-                    SELECT \(a), gen_random_uuid(), x."memberId", x.kind, x.title, x.body, \(plan.clientID.rawValue), \(p)
-                    FROM jsonb_to_recordset(\(noticeText)::jsonb) AS x("memberId" uuid, kind text, title text, body text)
+                    SELECT pl.agency_id, x.id, x."memberId", x.kind, x.title, x.body, pl.client_id, pl.id
+                    FROM jsonb_to_recordset(\(noticeText)::jsonb) AS x(id uuid, "memberId" uuid, kind text, title text, body text)
+                    CROSS JOIN plans pl WHERE pl.agency_id = \(a) AND pl.id = \(p)
                 )
-                UPDATE plans SET version = version + \(bumpVersion ? 1 : 0), updated_at = CASE WHEN \(bumpVersion) THEN now() ELSE updated_at END,
+                UPDATE plans SET version = version + \(bumpVersion ? 1 : 0), updated_at = \(unescaped: bumpVersion ? "now()" : "updated_at"),
                     name = coalesce(\(name), name), starts_at = coalesce(\(startsAt), starts_at),
-                    archived_at = CASE WHEN \(delta.archived) AND archived_at IS NULL THEN now() ELSE archived_at END,
+                    archived_at = \(unescaped: delta.archived ? firstTimeNow("archived_at") : "archived_at"),
                     schedule_finish = \(summary.finish), schedule_first_unfinished_finish = \(summary.firstUnfinishedFinish),
                     schedule_negative_slack = \(summary.negativeSlack), schedule_has_work = \(summary.hasWork),
                     schedule_all_done = \(summary.allDone)

@@ -329,8 +329,8 @@ public struct PlanStore: Sendable {
         }
         var names: [UUID: String] = [:]
         let memberRows = try await connection.query("""
-            SELECT DISTINCT m.id, m.display_name FROM members m JOIN plan_tasks t ON t.agency_id = m.agency_id AND t.assignee_id = m.id
-            WHERE t.agency_id = \(connection.agency.rawValue) AND t.plan_id = \(id)
+            SELECT DISTINCT m.id, m.display_name FROM members m JOIN plan_tasks t ON t.agency_id = \(connection.agency.rawValue) AND t.assignee_id = m.id
+            WHERE m.agency_id = \(connection.agency.rawValue) AND t.plan_id = \(id)
             """, logger: logger)
         for try await (member, name) in memberRows.decode((UUID, String).self) { names[member] = name }
         var resources: [ExportResource] = []
@@ -338,7 +338,7 @@ public struct PlanStore: Sendable {
             SELECT m.id, m.display_name, m.email,
                    sum(CASE a.allocation_unit WHEN 'percent' THEN a.allocation_value / 100
                             ELSE a.allocation_value / nullif(m.weekly_capacity_hours, 0) END)::float8
-            FROM assignments a JOIN members m ON m.agency_id = a.agency_id AND m.id = a.member_id
+            FROM assignments a JOIN members m ON m.agency_id = \(connection.agency.rawValue) AND m.id = a.member_id
             WHERE a.agency_id = \(connection.agency.rawValue) AND a.client_id = \(plan.clientId) AND a.commitment = 'hard'
             GROUP BY m.id, m.display_name, m.email ORDER BY m.display_name, m.id
             """, logger: logger)
@@ -356,7 +356,7 @@ public struct PlanStore: Sendable {
     /// Plans with a task assigned to `member`.
     public func planIDs(assignee member: UUID, on connection: TenantConnection) async throws -> [UUID] {
         let rows = try await connection.query("""
-            SELECT DISTINCT t.plan_id FROM plan_tasks t JOIN plans p ON p.agency_id = t.agency_id AND p.id = t.plan_id
+            SELECT DISTINCT t.plan_id FROM plan_tasks t JOIN plans p ON p.agency_id = \(connection.agency.rawValue) AND p.id = t.plan_id
             WHERE t.agency_id = \(connection.agency.rawValue) AND t.assignee_id = \(member) AND p.archived_at IS NULL ORDER BY 1
             """, logger: logger)
         var ids: [UUID] = []

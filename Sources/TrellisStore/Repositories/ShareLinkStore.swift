@@ -68,7 +68,7 @@ public struct ShareLinkStore: Sendable {
     public func list(client: UUID, on connection: TenantConnection) async throws -> [ShareLinkRecord] {
         let rows = try await connection.query("""
             SELECT s.id, s.client_id, s.contact_id, c.name, s.created_at, s.expires_at, s.last_used_at, s.revoked_at
-              FROM share_links s JOIN client_contacts c ON c.agency_id = s.agency_id AND c.id = s.contact_id
+              FROM share_links s JOIN client_contacts c ON c.agency_id = \(connection.agency.rawValue) AND c.id = s.contact_id
              WHERE s.agency_id = \(connection.agency.rawValue) AND s.client_id = \(client) ORDER BY s.created_at DESC, s.id
             """, logger: logger)
         var links: [ShareLinkRecord] = []

@@ -33,3 +33,7 @@ public struct TenantConnection: Sendable {
 /// (it refuses a non-immutable function inside COALESCE or CASE); LEAST skips a NULL, and a stored time is never later
 /// than now. `column` is one of this module's column names, never input.
 func firstTimeNow(_ column: String) -> String { "least(\(column), now())" }
+
+// A write whose answer casts an enum or a date to text (their output functions are STABLE) reads its rows back through
+// `WITH written AS (INSERT … RETURNING *) SELECT <columns> FROM written`: Citus refuses a non-immutable function in a
+// RETURNING list, and accepts it in a SELECT over the written rows. Same rows, same round trip, on plain PostgreSQL too.

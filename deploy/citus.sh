@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Trellis on Citus, given a Citus installation (this script never builds one): a coordinator and two workers on
+# loopback, the database migrated and distributed (deploy/citus-distribute.sql), the demo agency seeded, trellis-api
+# and trellis-worker on the coordinator, and the request-path smoke (Tests/deploy/request_path_smoke.py) run against
+# it and against plain PostgreSQL (a database of the same coordinator without the extension) — every request must be
+# answered the same. Then EXPLAIN of each statement the plan edit sent (read, with its parameters, from the coordinator's
+# log), with the number of shards each one touches.
+#
+# Citus is not in Debian's archive: build it from its public source (citusdata/citus, v13.2 for PostgreSQL 15) with
+# `./configure && make && make install` against this PostgreSQL; docs/scaling.md says how.
+# The clusters are throwaway (fsync off) and live in a scratch folder that is removed at the end (KEEP_SCRATCH=1 keeps
+# it). Usage: deploy/citus.sh [BIN_DIR]   (default .build/debug)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bin=$(cd "${1:-.build/debug}" && pwd)
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pglib=$("$pgbin/pg_config" --pkglibdir 2>/dev/null || pg_config --pkglibdir)
+python=${TRELLIS_PYTHON:-python3}
+
+if [ ! -f "$pglib/citus.so" ]; then
+    echo "citus: no Citus in $pglib (citus.so); build citusdata/citus v13.2 against $("$pgbin/postgres" --version) first (docs/scaling.md)" >&2
+    exit 1
+fi
+for tool in trellis trellis-api trellis-worker; do
+    [ -x "$bin/$tool" ] || { echo "citus: $bin/$tool not built (swift build)" >&2; exit 1; }
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+scratch=$(mktemp -d /tmp/trellis-citus.XXXXXX)
+chmod 755 "$scratch"
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+declare -A port=([coordinator]=$(free_port) [worker1]=$(free_port) [worker2]=$(free_port))
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 0.5
+    for node in coordinator worker1 worker2; do
+        [ -f "$scratch/$node/postmaster.pid" ] && as_owner "$pgbin/pg_ctl" -D "$scratch/$node" stop -m immediate >/dev/null 2>&1 || true
+    done
+    [ "${KEEP_SCRATCH:-0}" = 1 ] || rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+psql_on() {  # psql_on NODE DATABASE ARGS…
+    local node=$1 db=$2; shift 2
+    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${port[$node]}" -U postgres -d "$db" "$@"
+}
+
+echo "▸ citus: coordinator on ${port[coordinator]}, workers on ${port[worker1]} and ${port[worker2]} ($(basename "$(dirname "$pgbin")"), $scratch)" >&2
+mkdir -p "$scratch/logs"
+[ "$(id -u)" = 0 ] && chown postgres "$scratch/logs"
+for node in coordinator worker1 worker2; do
+    mkdir -p "$scratch/$node"
+    [ "$(id -u)" = 0 ] && chown postgres "$scratch/$node"
+    as_owner "$pgbin/initdb" -D "$scratch/$node" -U postgres --auth=trust -E UTF8 --no-locale >"$scratch/logs/$node.initdb.log" 2>&1
+    # The coordinator logs every statement of the API's role with its parameters (below), for the edit path's EXPLAIN.
+    as_owner "$pgbin/pg_ctl" -D "$scratch/$node" -l "$scratch/logs/$node.log" -w start -o "-p ${port[$node]} -c listen_addresses=127.0.0.1 \
+        -c unix_socket_directories=$scratch/$node -c shared_preload_libraries=citus,pg_stat_statements \
+        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+        -c log_line_prefix='%m [%p] %u '" >/dev/null
+done
+for node in coordinator worker1 worker2; do
+    psql_on "$node" postgres -c "CREATE DATABASE trellis"
+    psql_on "$node" trellis -c "CREATE EXTENSION citus"
+done
+psql_on coordinator postgres -c "CREATE DATABASE trellis_plain"
+psql_on coordinator trellis -c "SELECT citus_set_coordinator_host('127.0.0.1', ${port[coordinator]})" \
+    -c "SELECT citus_add_node('127.0.0.1', ${port[worker1]})" -c "SELECT citus_add_node('127.0.0.1', ${port[worker2]})" >/dev/null
+echo "▸ citus: $(psql_on coordinator trellis -At -c "SELECT citus_version()")" >&2
+psql_on coordinator trellis -At -c "SELECT 'node ' || nodename || ':' || nodeport || ' group ' || groupid FROM pg_dist_node ORDER BY groupid" >&2
+
+# The same migrations on both databases; only the Citus one is distributed.
+for db in trellis trellis_plain; do
+    url="postgres://postgres@127.0.0.1:${port[coordinator]}/$db?sslmode=disable"
+    DATABASE_URL=$url "$bin/trellis" migrate >"$scratch/migrate-$db.log" 2>&1 || { cat "$scratch/migrate-$db.log" >&2; exit 1; }
+done
+echo "▸ citus: migrated; distributing (deploy/citus-distribute.sql)" >&2
+psql_on coordinator trellis -f deploy/citus-distribute.sql >"$scratch/distribute.log" 2>&1 || { cat "$scratch/distribute.log" >&2; exit 1; }
+psql_on coordinator trellis -At -F ' ' -c "
+    SELECT CASE WHEN p.partmethod = 'n' THEN 'reference  ' ELSE 'distributed' END, p.logicalrelid::text,
+           (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid = p.logicalrelid) || ' shards'
+    FROM pg_dist_partition p ORDER BY 1 DESC, 2" | sed 's/^/  /' >&2
+echo "  local      $(psql_on coordinator trellis -At -c "
+    SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid)")" >&2
+
+psql_on coordinator trellis -c "ALTER ROLE trellis_api WITH LOGIN PASSWORD 'trellis_api'" \
+    -c "ALTER ROLE trellis_worker WITH LOGIN PASSWORD 'trellis_worker'" \
+    -c "ALTER ROLE trellis_api SET log_min_duration_statement = 0" \
+    -c "ALTER ROLE trellis_definer WITH LOGIN"
+# Run in the Citus database, so that the roles change on the workers too. Citus opens its connections to the workers as the current user: inside the credential functions (SECURITY DEFINER)
+# that is trellis_definer, which must be able to log in on the workers (here by trust on loopback; a deployment gives
+# it a password through pg_dist_authinfo, docs/scaling.md).
+api_port=()
+for db in trellis trellis_plain; do
+    owner_url="postgres://postgres@127.0.0.1:${port[coordinator]}/$db?sslmode=disable"
+    DATABASE_URL=$owner_url "$bin/trellis" seed-demo >"$scratch/seed-$db.log" 2>&1 || { cat "$scratch/seed-$db.log" >&2; exit 1; }
+    token=$(DATABASE_URL=$owner_url "$bin/trellis" token create --agency demo --email olivia@northwind.example | grep -o 'trl_[A-Za-z0-9_-]*' | head -n 1)
+    echo "$token" >"$scratch/token-$db"
+    p=$(free_port)
+    echo "$p" >"$scratch/api-port-$db"
+    DATABASE_URL="postgres://trellis_api:trellis_api@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" PORT=$p LOG_LEVEL=warning \
+        TRELLIS_LOCAL_DEV=true "$bin/trellis-api" >"$scratch/api-$db.log" 2>&1 &
+    pids+=($!)
+    DATABASE_URL="postgres://trellis_worker:trellis_worker@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" WORKER_POLL_MS=200 \
+        LOG_LEVEL=warning "$bin/trellis-worker" >"$scratch/worker-$db.log" 2>&1 &
+    pids+=($!)
+done
+for db in trellis trellis_plain; do
+    p=$(cat "$scratch/api-port-$db")
+    for _ in $(seq 1 120); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$p/readyz', timeout=2)" 2>/dev/null && break
+        sleep 0.25
+    done
+done
+
+status=0
+for db in trellis_plain trellis; do
+    label=$([ "$db" = trellis ] && echo citus || echo plain)
+    [ "$label" = citus ] && smoke_start=$(date +%s.%N)
+    echo "▸ request-path smoke on $label PostgreSQL" >&2
+    "$python" Tests/deploy/request_path_smoke.py --api "http://127.0.0.1:$(cat "$scratch/api-port-$db")" --token "$(cat "$scratch/token-$db")" \
+        >"$scratch/smoke-$label.out" 2>"$scratch/smoke-$label.err" || status=1
+    grep -v '^patch_window=' "$scratch/smoke-$label.out" | sed "s/^/  $label  /" >&2
+    cat "$scratch/smoke-$label.err" >&2
+done
+smoke_end=$(date +%s.%N)
+if diff <(grep -v '^patch_window=' "$scratch/smoke-plain.out") <(grep -v '^patch_window=' "$scratch/smoke-citus.out") >"$scratch/smoke.diff"; then
+    same=1
+else
+    same=0; status=1; cat "$scratch/smoke.diff" >&2
+fi
+
+# The edit's statements, as the API sent them (the coordinator logs trellis_api's statements with their parameters),
+# explained again as trellis_api in a transaction scoped to the demo agency: the shards each one touches.
+window=$(grep '^patch_window=' "$scratch/smoke-citus.out" | cut -d= -f2)
+agency=$(psql_on coordinator trellis -At -c "SELECT id FROM agencies WHERE slug = 'demo'")
+echo "▸ the plan edit (PATCH /v1/plans/{id}/tasks/{taskId}) on Citus: EXPLAIN of each statement it sent" >&2
+"$python" - "$scratch/logs/coordinator.log" "$window" "$agency" "postgres://trellis_api:trellis_api@127.0.0.1:${port[coordinator]}/trellis?sslmode=disable" \
+    "$smoke_start,$smoke_end" \
+    >&2 <<'EOF_PY'
+import datetime, re, subprocess, sys
+log, window, agency, url = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
+start, end = float(window[0]) - 0.05, float(window[1]) + 0.05
+entries, current = [], None
+for line in open(log, encoding="utf-8", errors="replace"):
+    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (\w+) \[(\d+)\] (\S*) (LOG|ERROR|WARNING|STATEMENT|DETAIL|CONTEXT|HINT):\s*(.*)", line)
+    if m:
+        stamp = datetime.datetime.strptime(m.group(1) + " " + m.group(2), "%Y-%m-%d %H:%M:%S.%f %Z")
+        current = {"t": stamp.replace(tzinfo=datetime.timezone.utc).timestamp(), "pid": m.group(3), "user": m.group(4), "kind": m.group(5),
+                   "text": m.group(6)}
+        entries.append(current)
+    elif current is not None:
+        current["text"] += "\n" + line.rstrip("\n")
+def statements(start, end, pid=None):
+    found = []
+    for k, e in enumerate(entries):
+        m = re.match(r"duration: [\d.]+ ms  execute [^:]*: (.*)", e["text"], re.S)
+        if not m or e["user"] != "trellis_api" or not (start <= e["t"] <= end) or (pid and e["pid"] != pid):
+            continue
+        sql = m.group(1)
+        detail = entries[k + 1]["text"] if k + 1 < len(entries) and entries[k + 1]["kind"] == "DETAIL" else ""
+        params = dict((int(n), v) for n, v in re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", detail))
+        for n in sorted(params, reverse=True):
+            sql = re.sub(r"\$%d(?!\d)" % n, lambda _: params[n], sql)
+        found.append(sql)
+    return found
+def explain(sql):
+    script = f"BEGIN;\nSET LOCAL trellis.agency_id = '{agency}';\nEXPLAIN (COSTS OFF) {sql};\nROLLBACK;\n"
+    out = subprocess.run(["psql", "-X", "-At", url], input=script, capture_output=True, text=True)
+    if out.returncode != 0 or "ERROR" in out.stderr:
+        return None, "EXPLAIN failed: " + (out.stderr.strip().splitlines() or ["?"])[0][:60]
+    if "Citus" not in out.stdout:
+        return 0, "coordinator (not distributed)"
+    tasks = [int(n) for n in re.findall(r"Task Count: (\d+)", out.stdout)]
+    return max(tasks), "shards: " + "+".join(map(str, tasks))
+
+def scoped(sql):
+    head = " ".join(sql.split())
+    return not head.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SET LOCAL", "SELECT 1"))
+
+# The edit is the transaction that locks the plan (FOR UPDATE OF p) inside the request's window (other requests' statements
+# come within milliseconds of it): its connection's statements from the credential check before it to its COMMIT.
+edit = []
+for e in entries:
+    if e["user"] == "trellis_api" and start <= e["t"] <= end and "FOR UPDATE OF p" in e["text"] and "execute" in e["text"]:
+        same = [(e2["t"], e2["text"]) for e2 in entries if e2["pid"] == e["pid"] and e2["user"] == "trellis_api"
+                and "execute" in e2["text"] and start <= e2["t"] <= end]
+        texts = [t for _, t in same]
+        lock = texts.index(e["text"])
+        first = max([i for i, t in enumerate(texts[:lock]) if "trellis_authenticate" in t] or [0])
+        last = next((i for i, t in enumerate(texts) if i > lock and "COMMIT" in t), len(texts) - 1)
+        window_pid, edit_range = e["pid"], (same[first][0], same[last][0])
+        edit = statements(edit_range[0], edit_range[1], window_pid)
+        break
+# A credential function runs its own statements; they are explained with the call's values.
+def inner(sql):
+    m = re.search(r"FROM trellis_authenticate_token\('([^']+)', '([^']+)'\)", sql)
+    if not m:
+        return []
+    agency_id, token_hash = m.group(1), m.group(2)
+    return [f"SELECT t.agency_id, t.id, t.member_id, m.role, m.client_id FROM api_tokens t JOIN members m ON m.agency_id = t.agency_id "
+            f"AND m.id = t.member_id WHERE t.agency_id = '{agency_id}' AND m.agency_id = '{agency_id}' AND t.token_hash = '{token_hash}' "
+            f"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())",
+            f"UPDATE api_tokens t SET last_used_at = now() WHERE t.agency_id = '{agency_id}' AND t.token_hash = '{token_hash}' "
+            f"AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')"]
+
+shown = 0
+for sql in filter(scoped, edit):
+    _, where = explain(sql)
+    print(f"  {where:<32} {' '.join(sql.split())[:110]}")
+    for statement in inner(sql):
+        _, where = explain(statement)
+        print(f"    {where:<30} (inside) {' '.join(statement.split())[:101]}")
+    shown += 1
+print(f"  ({shown} statements)")
+# Every statement of the whole smoke on Citus: how many reach one shard, and any that reach more.
+all_start, all_end = (float(x) for x in sys.argv[5].split(","))
+counts, wide = {}, []
+for sql in filter(scoped, statements(all_start, all_end)):
+    tasks, where = explain(sql)
+    counts[tasks] = counts.get(tasks, 0) + 1
+    if tasks is None or tasks > 1:
+        wide.append(f"  {where:<32} {' '.join(sql.split())[:110]}")
+print("  the whole smoke: " + ", ".join(f"{n} statement(s) on {'the coordinator only' if t == 0 else 'EXPLAIN failed' if t is None else f'{t} shard(s)'}"
+                                     for t, n in sorted(counts.items(), key=lambda kv: -1 if kv[0] is None else kv[0])))
+print("\n".join(wide))
+print(f"explain one_shard={counts.get(1, 0)} coordinator_only={counts.get(0, 0)} more_shards={sum(n for t, n in counts.items() if t and t > 1)} failed={counts.get(None, 0)}")
+EOF_PY
+echo "citus smoke requests=$(grep -vc '^patch_window=' "$scratch/smoke-citus.out") same_as_plain=$same status=$status" >&2
+exit "$status"
