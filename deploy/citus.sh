@@ -9,7 +9,7 @@
 # Citus is not in Debian's archive: build it from its public source (citusdata/citus, v13.2 for PostgreSQL 15) with
 # `./configure && make && make install` against this PostgreSQL; docs/scaling.md says how.
 # The clusters are throwaway (fsync off) and live in a scratch folder that is removed at the end (KEEP_SCRATCH=1 keeps
-# it). Usage: deploy/citus.sh [BIN_DIR]   (default .build/debug)
+# it); CITUS_EXPLAIN_FULL=1 prints the edit's plans whole. Usage: deploy/citus.sh [BIN_DIR]   (default .build/debug)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -140,7 +140,7 @@ echo "▸ the plan edit (PATCH /v1/plans/{id}/tasks/{taskId}) on Citus: EXPLAIN 
 "$python" - "$scratch/logs/coordinator.log" "$window" "$agency" "postgres://trellis_api:trellis_api@127.0.0.1:${port[coordinator]}/trellis?sslmode=disable" \
     "$smoke_start,$smoke_end" \
     >&2 <<'EOF_PY'
-import datetime, re, subprocess, sys
+import datetime, os, re, subprocess, sys
 log, window, agency, url = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
 start, end = float(window[0]) - 0.05, float(window[1]) + 0.05
 entries, current = [], None
@@ -166,6 +166,8 @@ def statements(start, end, pid=None):
             sql = re.sub(r"\$%d(?!\d)" % n, lambda _: params[n], sql)
         found.append(sql)
     return found
+full, plans = os.environ.get("CITUS_EXPLAIN_FULL") == "1", []
+
 def explain(sql):
     script = f"BEGIN;\nSET LOCAL trellis.agency_id = '{agency}';\nEXPLAIN (COSTS OFF) {sql};\nROLLBACK;\n"
     out = subprocess.run(["psql", "-X", "-At", url], input=script, capture_output=True, text=True)
@@ -174,6 +176,8 @@ def explain(sql):
     if "Citus" not in out.stdout:
         return 0, "coordinator (not distributed)"
     tasks = [int(n) for n in re.findall(r"Task Count: (\d+)", out.stdout)]
+    if full:
+        plans.append(out.stdout)
     return max(tasks), "shards: " + "+".join(map(str, tasks))
 
 def scoped(sql):
@@ -215,6 +219,9 @@ for sql in filter(scoped, edit):
         print(f"    {where:<30} (inside) {' '.join(statement.split())[:101]}")
     shown += 1
 print(f"  ({shown} statements)")
+for plan in plans:  # CITUS_EXPLAIN_FULL=1: the edit's plans as EXPLAIN printed them
+    print("\n".join("      " + line for line in plan.strip().splitlines()))
+full = False
 # Every statement of the whole smoke on Citus: how many reach one shard, and any that reach more.
 all_start, all_end = (float(x) for x in sys.argv[5].split(","))
 counts, wide = {}, []
@@ -228,5 +235,35 @@ print("  the whole smoke: " + ", ".join(f"{n} statement(s) on {'the coordinator 
 print("\n".join(wide))
 print(f"explain one_shard={counts.get(1, 0)} coordinator_only={counts.get(0, 0)} more_shards={sum(n for t, n in counts.items() if t and t > 1)} failed={counts.get(None, 0)}")
 EOF_PY
-echo "citus smoke requests=$(grep -vc '^patch_window=' "$scratch/smoke-citus.out") same_as_plain=$same status=$status" >&2
+# A later migration that adds a tenant table, written as sql/0012 says (created, handed to
+# trellis_distribute_tenant_table, then its foreign keys and its policy), applied by `trellis migrate` to the distributed
+# database: it must come out distributed and colocated with the other tenant tables.
+mkdir -p "$scratch/sql-next"
+cp sql/*.sql "$scratch/sql-next/"
+cat >"$scratch/sql-next/9999_probe_client_notes.sql" <<'EOF_SQL'
+CREATE TABLE client_notes (
+    agency_id uuid NOT NULL, id uuid NOT NULL, client_id uuid NOT NULL, body text NOT NULL,
+    PRIMARY KEY (agency_id, id)
+);
+SELECT trellis_distribute_tenant_table('client_notes');
+ALTER TABLE client_notes ADD FOREIGN KEY (agency_id) REFERENCES agencies (id);
+ALTER TABLE client_notes ADD FOREIGN KEY (agency_id, client_id) REFERENCES clients (agency_id, id) ON DELETE CASCADE;
+SELECT trellis_protect_tenant_table('client_notes');
+EOF_SQL
+if DATABASE_URL="postgres://postgres@127.0.0.1:${port[coordinator]}/trellis?sslmode=disable" "$bin/trellis" migrate --sql-dir "$scratch/sql-next" \
+    >"$scratch/migrate-next.log" 2>&1; then
+    psql_on coordinator trellis -At -c "
+        SELECT 'new tenant table: client_notes ' || CASE WHEN p.colocationid = q.colocationid THEN 'distributed, colocated with clients, '
+               ELSE 'distributed apart from clients, ' END
+               || (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid = p.logicalrelid) || ' shards, '
+               || (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = 'client_notes'::regclass AND k.contype = 'f') || ' foreign keys'
+        FROM pg_dist_partition p, pg_dist_partition q
+        WHERE p.logicalrelid = 'client_notes'::regclass AND q.logicalrelid = 'clients'::regclass" >&2
+    new_table=1
+else
+    cat "$scratch/migrate-next.log" >&2
+    new_table=0; status=1
+fi
+
+echo "citus smoke requests=$(grep -vc '^patch_window=' "$scratch/smoke-citus.out") same_as_plain=$same new_tenant_table_distributed=$new_table status=$status" >&2
 exit "$status"

@@ -130,6 +130,8 @@ BEGIN
         EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = ''clients''::regclass)' INTO distributed;
     END IF;
     IF distributed THEN
+        -- The foreign keys added next in the same migration are created shard by shard over one connection per worker.
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
         EXECUTE format('SELECT create_distributed_table(%L, %L, colocate_with => %L)', t, 'agency_id', 'clients');
     END IF;
 END
