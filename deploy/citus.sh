@@ -92,7 +92,19 @@ psql_on coordinator trellis -c "ALTER ROLE trellis_api WITH LOGIN PASSWORD 'trel
 # Run in the Citus database, so that the roles change on the workers too. Citus opens its connections to the workers as the current user: inside the credential functions (SECURITY DEFINER)
 # that is trellis_definer, which must be able to log in on the workers (here by trust on loopback; a deployment gives
 # it a password through pg_dist_authinfo, docs/scaling.md).
-api_port=()
+start_api() {  # start_api DATABASE PORT
+    DATABASE_URL="postgres://trellis_api:trellis_api@127.0.0.1:${port[coordinator]}/$1?sslmode=disable" PORT=$2 LOG_LEVEL=warning \
+        RATE_LIMIT_REQUESTS_PER_MINUTE=100000000 TRELLIS_LOCAL_DEV=true "$bin/trellis-api" >>"$scratch/api-$1.log" 2>&1 &
+    pids+=($!)
+    echo $! >"$scratch/api-pid-$1"
+}
+api_ready() {  # api_ready PORT
+    for _ in $(seq 1 120); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$1/readyz', timeout=2)" 2>/dev/null && return 0
+        sleep 0.25
+    done
+    return 1
+}
 for db in trellis trellis_plain; do
     owner_url="postgres://postgres@127.0.0.1:${port[coordinator]}/$db?sslmode=disable"
     DATABASE_URL=$owner_url "$bin/trellis" seed-demo >"$scratch/seed-$db.log" 2>&1 || { cat "$scratch/seed-$db.log" >&2; exit 1; }
@@ -100,20 +112,13 @@ for db in trellis trellis_plain; do
     echo "$token" >"$scratch/token-$db"
     p=$(free_port)
     echo "$p" >"$scratch/api-port-$db"
-    DATABASE_URL="postgres://trellis_api:trellis_api@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" PORT=$p LOG_LEVEL=warning \
-        TRELLIS_LOCAL_DEV=true "$bin/trellis-api" >"$scratch/api-$db.log" 2>&1 &
-    pids+=($!)
+    start_api "$db" "$p"
     DATABASE_URL="postgres://trellis_worker:trellis_worker@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" WORKER_POLL_MS=200 \
         LOG_LEVEL=warning "$bin/trellis-worker" >"$scratch/worker-$db.log" 2>&1 &
     pids+=($!)
+    echo $! >"$scratch/worker-pid-$db"
 done
-for db in trellis trellis_plain; do
-    p=$(cat "$scratch/api-port-$db")
-    for _ in $(seq 1 120); do
-        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$p/readyz', timeout=2)" 2>/dev/null && break
-        sleep 0.25
-    done
-done
+for db in trellis trellis_plain; do api_ready "$(cat "$scratch/api-port-$db")"; done
 
 status=0
 for db in trellis_plain trellis; do
@@ -200,6 +205,19 @@ for e in entries:
         break
 # A credential function runs its own statements; they are explained with the call's values.
 def inner(sql):
+    m = re.search(r"FROM trellis_authenticate_session\('([^']+)', '([^']+)'\)", sql)
+    if m:
+        return [f"SELECT s.agency_id, s.id, s.member_id, m.role, m.client_id, s.csrf_token FROM sessions s JOIN members m "
+                f"ON m.agency_id = s.agency_id AND m.id = s.member_id WHERE s.agency_id = '{m.group(1)}' AND m.agency_id = '{m.group(1)}' "
+                f"AND s.secret_hash = '{m.group(2)}' AND s.expires_at > now()"]
+    m = re.search(r"FROM trellis_resolve_feed\('([^']+)', '([^']+)'\)", sql)
+    if m:
+        return [f"SELECT f.agency_id, f.plan_id, f.member_id FROM calendar_feeds f WHERE f.agency_id = '{m.group(1)}' AND f.token_hash = '{m.group(2)}'"]
+    m = re.search(r"FROM trellis_find_login\('([^']+)', '([^']+)'\)", sql)
+    if m:
+        return [f"SELECT a.id FROM agencies a WHERE a.slug = '{m.group(1)}'",
+                f"SELECT m.agency_id, m.id, m.password_hash FROM members m WHERE m.agency_id = '{agency}' "
+                f"AND lower(m.email) = lower('{m.group(2)}') AND m.password_hash IS NOT NULL"]
     m = re.search(r"FROM trellis_authenticate_token\('([^']+)', '([^']+)'\)", sql)
     if not m:
         return []
@@ -224,17 +242,55 @@ for plan in plans:  # CITUS_EXPLAIN_FULL=1: the edit's plans as EXPLAIN printed 
 full = False
 # Every statement of the whole smoke on Citus: how many reach one shard, and any that reach more.
 all_start, all_end = (float(x) for x in sys.argv[5].split(","))
-counts, wide = {}, []
+counts, wide, local, inside = {}, [], {}, {}
 for sql in filter(scoped, statements(all_start, all_end)):
     tasks, where = explain(sql)
     counts[tasks] = counts.get(tasks, 0) + 1
     if tasks is None or tasks > 1:
         wide.append(f"  {where:<32} {' '.join(sql.split())[:110]}")
+    for statement in inner(sql):
+        inner_tasks, where = explain(statement)
+        inside[inner_tasks] = inside.get(inner_tasks, 0) + 1
+        if inner_tasks is None or inner_tasks > 1:
+            wide.append(f"  {where:<32} (inside) {' '.join(statement.split())[:101]}")
+    if tasks == 0:
+        head = " ".join(sql.split())
+        m = re.search(r"FROM (trellis_\w+)|INTO (trellis_\w+)|UPDATE (trellis_\w+)", head)
+        key = next((g for g in (m.groups() if m else ()) if g), head[:40])
+        local[key] = local.get(key, 0) + 1
 print("  the whole smoke: " + ", ".join(f"{n} statement(s) on {'the coordinator only' if t == 0 else 'EXPLAIN failed' if t is None else f'{t} shard(s)'}"
                                      for t, n in sorted(counts.items(), key=lambda kv: -1 if kv[0] is None else kv[0])))
 print("\n".join(wide))
-print(f"explain one_shard={counts.get(1, 0)} coordinator_only={counts.get(0, 0)} more_shards={sum(n for t, n in counts.items() if t and t > 1)} failed={counts.get(None, 0)}")
+print("  on the coordinator: " + ", ".join(f"{k} ×{n}" for k, n in sorted(local.items(), key=lambda kv: -kv[1])))
+print("  inside the credential functions: " + ", ".join(f"{n} statement(s) on {'EXPLAIN failed' if t is None else f'{t} shard(s)'}"
+                                                      for t, n in sorted(inside.items(), key=lambda kv: -1 if kv[0] is None else kv[0])))
+print(f"explain one_shard={counts.get(1, 0)} coordinator_only={counts.get(0, 0)} more_shards={sum(n for t, n in counts.items() if t and t > 1)} "
+      f"failed={counts.get(None, 0)} inside_functions_one_shard={inside.get(1, 0)} inside_functions_more={sum(n for t, n in inside.items() if t is None or t > 1)}")
 EOF_PY
+# CITUS_LOAD=1: the same load on both (Benchmarks/lib/scale_load.py, CITUS_LOAD_AGENCIES agencies), counted in requests per
+# second of CPU of the API and every node's PostgreSQL: what the coordinator and the extra hop cost per request.
+if [ "${CITUS_LOAD:-0}" = 1 ]; then
+    psql_on coordinator trellis -c "ALTER ROLE trellis_api RESET log_min_duration_statement"
+    for db in trellis_plain trellis; do
+        label=$([ "$db" = trellis ] && echo citus || echo plain)
+        kill -TERM "$(cat "$scratch/api-pid-$db")"
+        sleep 1
+        p=$(free_port)
+        start_api "$db" "$p"
+        api_ready "$p" || { echo "citus: the API on $db did not come back" >&2; exit 1; }
+        : >"$scratch/load-tokens-$db"
+        for i in $(seq 1 "${CITUS_LOAD_AGENCIES:-5}"); do
+            DATABASE_URL="postgres://postgres@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" "$bin/trellis" agency create \
+                --name "Load $i" --slug "load-$i" --owner-email "owner@load-$i.example" | grep -o 'trl_[A-Za-z0-9_-]*' >>"$scratch/load-tokens-$db"
+        done
+        server="$(cat "$scratch/api-pid-$db"),$(head -n 1 "$scratch/coordinator/postmaster.pid")"
+        [ "$db" = trellis ] && server="$server,$(head -n 1 "$scratch/worker1/postmaster.pid"),$(head -n 1 "$scratch/worker2/postmaster.pid")"
+        "$python" Benchmarks/lib/scale_load.py --api "http://127.0.0.1:$p" --tokens "$scratch/load-tokens-$db" --server-pids "$server" \
+            --worker-pid "$(cat "$scratch/worker-pid-$db")" --db-url "postgres://postgres@127.0.0.1:${port[coordinator]}/$db?sslmode=disable" \
+            --clients 4 --plans-per-client 2 --seconds "${CITUS_LOAD_SECONDS:-10}" --threads 8 | sed "s/^scale /citus_load db=$label /" >&2
+    done
+fi
+
 # A later migration that adds a tenant table, written as sql/0012 says (created, handed to
 # trellis_distribute_tenant_table, then its foreign keys and its policy), applied by `trellis migrate` to the distributed
 # database: it must come out distributed and colocated with the other tenant tables.
