@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""The request path, once: sign in, read and create clients, edit a plan, a job through the worker, a feed, sign out.
+"""The request path, once: sign in, read and create clients, edit a plan, a job through the worker, a feed, then one
+request for each other write (people, roles, assignments, time off, contacts, a calendar, tasks, links, a baseline,
+notifications, archiving) and a few pages, and sign out.
 
 Prints one line per request (`METHOD route status`) so that two runs (plain PostgreSQL and Citus) can be compared line
 by line, and `patch_window=START,END` (epoch seconds) around the plan edit, so that the coordinator's log can be read
@@ -99,6 +101,55 @@ def main() -> int:
     if status == 201:
         path = "/feeds/" + feed["url"].split("/feeds/", 1)[1]
         call("GET", path, "/feeds/{secret}.ics", bearer=False)
+
+    # The rest of the write path, one request each: people, roles, hybrid-role assignments, time off, contacts, a
+    # calendar change (a recompute job per plan), tasks and links, a baseline, notifications, a second plan, archiving.
+    client_id = created["id"] if isinstance(created, dict) and "id" in created else plan["plan"]["clientId"]
+    status, member, _ = call("POST", "/v1/members", "/v1/members", {"email": f"{slug}@example.com", "displayName": "Smoke Person",
+                             "role": "consultant", "weeklyCapacityHours": 32}, expect=(201,))
+    member_id = member["id"] if status == 201 else None
+    if member_id:
+        call("PATCH", f"/v1/members/{member_id}", "/v1/members/{id}", {"displayName": "Smoke Person II"})
+        status, off, _ = call("POST", f"/v1/members/{member_id}/time-off", "/v1/members/{id}/time-off",
+                              {"startsOn": "2027-01-04", "endsOn": "2027-01-08", "reason": "Holiday"}, expect=(201,))
+        if status == 201:
+            call("DELETE", f"/v1/members/{member_id}/time-off/{off['id']}", "/v1/members/{id}/time-off/{id}", expect=(204,))
+    status, role, _ = call("POST", "/v1/roles", "/v1/roles", {"key": slug, "name": "Smoke role"}, expect=(201,))
+    if status == 201 and member_id:
+        status, assignment, _ = call("POST", "/v1/assignments", "/v1/assignments", {"memberId": member_id, "clientId": client_id,
+                                     "roleId": role["id"], "allocation": {"percent": 30}, "startsOn": "2027-01-04", "endsOn": "2027-03-26"},
+                                     expect=(201,))
+        if status == 201:
+            call("PATCH", f"/v1/assignments/{assignment['id']}", "/v1/assignments/{id}", {"allocation": {"hoursPerWeek": 10}},
+                 headers={"If-Match": "*"})
+            call("GET", "/v1/workload?from=2027-W01&to=2027-W04", "/v1/workload")
+            call("DELETE", f"/v1/assignments/{assignment['id']}", "/v1/assignments/{id}", expect=(204,))
+        call("POST", f"/v1/roles/{role['id']}/archive", "/v1/roles/{id}/archive")
+    status, contact, _ = call("POST", "/v1/contacts", "/v1/contacts", {"clientId": client_id, "name": "Casey Contact"}, expect=(201,))
+    if status == 201:
+        call("DELETE", f"/v1/contacts/{contact['id']}", "/v1/contacts/{id}", expect=(204,))
+    status, calendar, _ = call("GET", f"/v1/clients/{plan['plan']['clientId']}/calendar", "/v1/clients/{id}/calendar")
+    if status == 200:
+        calendar["holidays"] = sorted(set((calendar.get("holidays") or []) + ["2027-01-06"]))
+        call("PUT", f"/v1/clients/{plan['plan']['clientId']}/calendar", "/v1/clients/{id}/calendar", calendar)
+    status, added, head = call("POST", f"/v1/plans/{plan_id}/tasks", "/v1/plans/{id}/tasks", {"name": "Smoke task", "durationDays": 2},
+                               expect=(201,), headers={"If-Match": "*"})
+    if status == 201:
+        new_task = (head.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]  # the body is the plan; Location names the task
+        call("POST", f"/v1/plans/{plan_id}/dependencies", "/v1/plans/{id}/dependencies",
+             {"predecessorId": task["id"], "successorId": new_task, "lagDays": 1}, headers={"If-Match": "*"})
+        call("DELETE", f"/v1/plans/{plan_id}/dependencies/{task['id']}/{new_task}", "/v1/plans/{id}/dependencies/{p}/{s}",
+             headers={"If-Match": "*"})
+        call("DELETE", f"/v1/plans/{plan_id}/tasks/{new_task}", "/v1/plans/{id}/tasks/{taskId}", headers={"If-Match": "*"})
+    call("POST", f"/v1/plans/{plan_id}/baselines", "/v1/plans/{id}/baselines", {"name": "Smoke baseline " + slug}, expect=(201,))
+    call("GET", "/v1/notifications", "/v1/notifications")
+    call("POST", "/v1/notifications/read-all", "/v1/notifications/read-all")
+    status, second, _ = call("POST", "/v1/plans", "/v1/plans", {"clientId": client_id, "startsOn": "2027-02-01"}, expect=(201,))
+    if status == 201:
+        call("POST", f"/v1/plans/{second['plan']['id']}/archive", "/v1/plans/{id}/archive", headers={"If-Match": "*"})
+    call("POST", f"/v1/clients/{client_id}/archive", "/v1/clients/{id}/archive", headers={"If-Match": "*"})
+    call("GET", "/people", "/people (web app)", bearer=False)
+    call("GET", "/operations", "/operations (web app)", bearer=False)
 
     call("POST", "/v1/auth/logout", "/v1/auth/logout", bearer=False, expect=(204,), headers={"X-CSRF-Token": csrf})
     call("GET", "/v1/me", "/v1/me (signed out)", bearer=False, expect=(401,))

@@ -50,7 +50,7 @@ public struct ClientStore: Sendable {
         let search = filter.search.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM clients
-            WHERE agency_id = \(connection.agency.rawValue)
+            WHERE agency_id = \(connection.agencyID)
               AND (\(filter.status?.rawValue)::client_status IS NULL OR status = \(filter.status?.rawValue)::client_status)
               AND (\(search)::text IS NULL OR name ILIKE \(search) OR slug ILIKE \(search))
               AND (\(filter.includeArchived) OR archived_at IS NULL)
@@ -69,7 +69,7 @@ public struct ClientStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> ClientRecord {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM clients WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
+        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM clients WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
         return try await Self.one(rows).record
     }
 
@@ -84,7 +84,7 @@ public struct ClientStore: Sendable {
                     UPDATE clients SET name = \(draft.name), slug = \(draft.slug), industry = \(draft.industry),
                         time_zone = \(draft.timeZone), status = \(draft.status.rawValue)::client_status,
                         channels = \(channels)::jsonb, goals = \(goals)::jsonb, version = version + 1, updated_at = now()
-                    WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
+                    WHERE agency_id = \(connection.agencyID) AND id = \(id)
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM written
@@ -98,7 +98,7 @@ public struct ClientStore: Sendable {
         let rows = try await connection.query("""
             WITH written AS (
                 UPDATE clients SET archived_at = \(unescaped: firstTimeNow("archived_at")), version = version + 1, updated_at = now()
-                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING *
+                WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING *
             )
             SELECT \(unescaped: Self.columns) FROM written
             """, logger: logger)

@@ -39,6 +39,25 @@ public struct CredentialStore: Sendable {
         return AgencyID(UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
     }
 
+    /// `SELECT columns FROM function(agency, hash)` for a credential that carries its agency (one shard on Citus), or
+    /// `function(hash)` for one issued before credentials did. `function` and `columns` are this module's names, never
+    /// input; the secret travels only as its hash, bound.
+    static func lookUp(
+        _ secret: String, prefix: String, function: String, columns: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> PostgresRowSequence {
+        var bindings = PostgresBindings()
+        let arguments: String
+        if let agency = agency(ofSecret: secret, prefix: prefix) {
+            bindings.append(agency.rawValue)
+            arguments = "$1, $2"
+        } else {
+            arguments = "$1"
+        }
+        try bindings.append(hash(secret))
+        return try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM \(function)(\(arguments))", binds: bindings), logger: logger)
+    }
+
     /// Base64 of 16 and of 32 bytes, without padding.
     static let agencyLength = 22, randomLength = 43
 
@@ -72,7 +91,7 @@ public struct CredentialStore: Sendable {
     }
 
     public func currentAgency(on connection: TenantConnection) async throws -> AgencyRecord {
-        let rows = try await connection.query("SELECT id, name, slug, created_at FROM agencies WHERE id = \(connection.agency.rawValue)", logger: logger)
+        let rows = try await connection.query("SELECT id, name, slug, created_at FROM agencies WHERE id = \(connection.agencyID)", logger: logger)
         for try await (id, name, slug, createdAt) in rows.decode((UUID, String, String, Date).self) {
             return AgencyRecord(id: id, name: name, slug: slug, createdAt: createdAt)
         }
@@ -108,7 +127,7 @@ public struct CredentialStore: Sendable {
 
     public func listTokens(on connection: TenantConnection) async throws -> [TokenRecord] {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Self.tokenColumns) FROM api_tokens WHERE agency_id = \(connection.agency.rawValue) ORDER BY created_at, id", logger: logger)
+            "SELECT \(unescaped: Self.tokenColumns) FROM api_tokens WHERE agency_id = \(connection.agencyID) ORDER BY created_at, id", logger: logger)
         var tokens: [TokenRecord] = []
         for try await row in rows { tokens.append(try Self.decodeToken(row)) }
         return tokens
@@ -116,7 +135,7 @@ public struct CredentialStore: Sendable {
 
     public func revokeToken(_ id: UUID, on connection: TenantConnection) async throws -> TokenRecord {
         let rows = try await connection.query("""
-            UPDATE api_tokens SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
+            UPDATE api_tokens SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agencyID) AND id = \(id)
             RETURNING \(unescaped: Self.tokenColumns)
             """, logger: logger)
         for try await row in rows { return try Self.decodeToken(row) }
@@ -126,7 +145,7 @@ public struct CredentialStore: Sendable {
     /// The role of the member a token belongs to (who may act on it depends on it).
     public func tokenHolderRole(_ id: UUID, on connection: TenantConnection) async throws -> MemberRole {
         let rows = try await connection.query(
-            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = \(connection.agency.rawValue) AND m.id = t.member_id WHERE t.agency_id = \(connection.agency.rawValue) AND t.id = \(id)",
+            "SELECT m.role::text FROM api_tokens t JOIN members m ON m.agency_id = \(connection.agencyID) AND m.id = t.member_id WHERE t.agency_id = \(connection.agencyID) AND t.id = \(id)",
             logger: logger)
         for try await raw in rows.decode(String.self) {
             guard let role = MemberRole(rawValue: raw) else { throw StoreError.invalid(field: "role", message: "unknown role \(raw) in the database") }
@@ -142,10 +161,10 @@ public struct CredentialStore: Sendable {
     ) async throws -> (sessions: Int, tokens: Int) {
         var sessions = 0, tokens = 0
         for try await _ in try await connection.query("""
-            DELETE FROM sessions WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
+            DELETE FROM sessions WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
             """, logger: logger) { sessions += 1 }
         for try await _ in try await connection.query("""
-            UPDATE api_tokens SET revoked_at = now() WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
+            UPDATE api_tokens SET revoked_at = now() WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
             RETURNING id
             """, logger: logger) { tokens += 1 }
         return (sessions, tokens)
@@ -154,14 +173,9 @@ public struct CredentialStore: Sendable {
     /// The principal a bearer token stands for and the token's id, or nil (unknown, revoked or expired);
     /// records the token's last use at most once a minute.
     public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, tokenID: UUID)? {
-        let rows = if let agency = Self.agency(ofSecret: secret, prefix: "trl_") {
-            try await connection.query("""
-                SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(agency.rawValue), \(Self.hash(secret)))
-                """, logger: logger)
-        } else {
-            try await connection.query(
-                "SELECT agency_id, token_id, member_id, role::text, client_id FROM trellis_authenticate_token(\(Self.hash(secret)))", logger: logger)
-        }
+        let rows = try await Self.lookUp(
+            secret, prefix: "trl_", function: "trellis_authenticate_token", columns: "agency_id, token_id, member_id, role::text, client_id",
+            on: connection, logger: logger)
         for try await (agency, token, member, role, client) in rows.decode((UUID, UUID, UUID, String, UUID?).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
             return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), token)
@@ -217,16 +231,9 @@ public struct CredentialStore: Sendable {
     public func authenticateSession(
         _ secret: String, on connection: PostgresConnection
     ) async throws -> (Principal, csrfToken: String, sessionID: UUID)? {
-        let rows = if let agency = Self.agency(ofSecret: secret, prefix: "trs_") {
-            try await connection.query("""
-                SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token
-                FROM trellis_authenticate_session(\(agency.rawValue), \(Self.hash(secret)))
-                """, logger: logger)
-        } else {
-            try await connection.query(
-                "SELECT agency_id, session_id, member_id, role::text, client_id, csrf_token FROM trellis_authenticate_session(\(Self.hash(secret)))",
-                logger: logger)
-        }
+        let rows = try await Self.lookUp(
+            secret, prefix: "trs_", function: "trellis_authenticate_session",
+            columns: "agency_id, session_id, member_id, role::text, client_id, csrf_token", on: connection, logger: logger)
         for try await (agency, session, member, role, client, csrf) in rows.decode((UUID, UUID, UUID, String, UUID?, String).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
             return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf, session)
@@ -235,6 +242,6 @@ public struct CredentialStore: Sendable {
     }
 
     public func deleteSession(secret: String, on connection: TenantConnection) async throws {
-        try await connection.query("DELETE FROM sessions WHERE agency_id = \(connection.agency.rawValue) AND secret_hash = \(Self.hash(secret))", logger: logger)
+        try await connection.query("DELETE FROM sessions WHERE agency_id = \(connection.agencyID) AND secret_hash = \(Self.hash(secret))", logger: logger)
     }
 }

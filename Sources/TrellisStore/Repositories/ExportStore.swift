@@ -38,16 +38,16 @@ public struct ExportStore: Sendable {
     }
 
     public func attachJob(_ id: UUID, job: Int64, on connection: TenantConnection) async throws {
-        try await connection.query("UPDATE exports SET job_id = \(job) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
+        try await connection.query("UPDATE exports SET job_id = \(job) WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> ExportRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM exports WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM exports WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
     }
 
     public func progress(_ id: UUID, done: Int, total: Int, on connection: TenantConnection) async throws {
         try await connection.query("""
-            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
+            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE agency_id = \(connection.agencyID) AND id = \(id)
             """, logger: logger)
     }
 
@@ -55,12 +55,12 @@ public struct ExportStore: Sendable {
         try await connection.query("""
             UPDATE exports SET status = 'ready', file = \(file), file_name = \(name), content_type = \(contentType), finished_at = now(),
                 expires_at = now() + \(Double(lifetime.components.seconds)) * interval '1 second', plans_done = plans_total
-            WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)
+            WHERE agency_id = \(connection.agencyID) AND id = \(id)
             """, logger: logger)
     }
 
     public func fail(_ id: UUID, error: String, on connection: TenantConnection) async throws {
-        try await connection.query("UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
+        try await connection.query("UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
     }
 
     public struct Download: Sendable {
@@ -72,7 +72,7 @@ public struct ExportStore: Sendable {
     /// The file while it lasts; nil once it has expired.
     public func download(_ id: UUID, on connection: TenantConnection) async throws -> Download? {
         let rows = try await connection.query("""
-            SELECT file, file_name, content_type FROM exports WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
+            SELECT file, file_name, content_type FROM exports WHERE agency_id = \(connection.agencyID) AND id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
             """, logger: logger)
         for try await (file, name, type) in rows.decode((Data, String, String).self) {
             return Download(data: file, fileName: name, contentType: type)
@@ -82,7 +82,7 @@ public struct ExportStore: Sendable {
 
     /// Drops the files of expired exports (the rows stay, as a record); returns how many.
     public func pruneExpired(on connection: TenantConnection) async throws -> Int {
-        let rows = try await connection.query("UPDATE exports SET file = NULL WHERE agency_id = \(connection.agency.rawValue) AND file IS NOT NULL AND expires_at <= now() RETURNING id", logger: logger)
+        let rows = try await connection.query("UPDATE exports SET file = NULL WHERE agency_id = \(connection.agencyID) AND file IS NOT NULL AND expires_at <= now() RETURNING id", logger: logger)
         var count = 0
         for try await _ in rows { count += 1 }
         return count
@@ -106,7 +106,7 @@ public struct ExportStore: Sendable {
         case .member(let id): (nil, id)
         }
         try await connection.query("""
-            DELETE FROM calendar_feeds WHERE agency_id = \(connection.agency.rawValue)
+            DELETE FROM calendar_feeds WHERE agency_id = \(connection.agencyID)
               AND ((\(plan)::uuid IS NOT NULL AND plan_id = \(plan)) OR (\(member)::uuid IS NOT NULL AND member_id = \(member)))
             """, logger: logger)
         try await translatingConstraints(foreignKeys: ["calendar_feeds_agency_id_plan_id_fkey": "planId", "calendar_feeds_agency_id_member_id_fkey": "memberId"]) {
@@ -119,14 +119,9 @@ public struct ExportStore: Sendable {
     }
 
     public func resolveFeed(secret: String, on connection: PostgresConnection) async throws -> (AgencyID, FeedOwner)? {
-        let rows = if let agency = CredentialStore.agency(ofSecret: secret, prefix: Self.feedPrefix) {
-            try await connection.query(
-                "SELECT agency_id, plan_id, member_id FROM trellis_resolve_feed(\(agency.rawValue), \(CredentialStore.hash(secret)))",
-                logger: logger)
-        } else {
-            try await connection.query(
-                "SELECT agency_id, plan_id, member_id FROM trellis_resolve_feed(\(CredentialStore.hash(secret)))", logger: logger)
-        }
+        let rows = try await CredentialStore.lookUp(
+            secret, prefix: Self.feedPrefix, function: "trellis_resolve_feed", columns: "agency_id, plan_id, member_id",
+            on: connection, logger: logger)
         for try await (agency, plan, member) in rows.decode((UUID, UUID?, UUID?).self) {
             if let plan { return (AgencyID(agency), .plan(plan)) }
             if let member { return (AgencyID(agency), .member(member)) }
@@ -151,7 +146,7 @@ public struct ExportStore: Sendable {
     public func budgetUse(on connection: TenantConnection) async throws -> (active: Int, today: Int) {
         let rows = try await connection.query("""
             SELECT count(*) FILTER (WHERE status IN ('queued', 'running')), count(*) FILTER (WHERE created_at > now() - interval '1 day')
-            FROM exports WHERE agency_id = \(connection.agency.rawValue)
+            FROM exports WHERE agency_id = \(connection.agencyID)
             """, logger: logger)
         for try await (active, today) in rows.decode((Int64, Int64).self) { return (Int(active), Int(today)) }
         return (0, 0)

@@ -58,8 +58,8 @@ public struct NotificationStore: Sendable {
     public func inbox(member: UUID, unreadOnly: Bool, after cursor: UUID?, limit: Int, on connection: TenantConnection) async throws -> [NotificationRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM notifications
-            WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND (NOT \(unreadOnly) OR read_at IS NULL)
-              AND (\(cursor)::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.agency_id = \(connection.agency.rawValue) AND c.id = \(cursor)))
+            WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND (NOT \(unreadOnly) OR read_at IS NULL)
+              AND (\(cursor)::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.agency_id = \(connection.agencyID) AND c.id = \(cursor)))
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         var records: [NotificationRecord] = []
@@ -68,7 +68,7 @@ public struct NotificationStore: Sendable {
     }
 
     public func unreadCount(member: UUID, on connection: TenantConnection) async throws -> Int {
-        let rows = try await connection.query("SELECT count(*) FROM notifications WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND read_at IS NULL", logger: logger)
+        let rows = try await connection.query("SELECT count(*) FROM notifications WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND read_at IS NULL", logger: logger)
         for try await n in rows.decode(Int.self) { return n }
         return 0
     }
@@ -76,14 +76,14 @@ public struct NotificationStore: Sendable {
     /// Marks one of the member's notifications read (idempotent); another member's or agency's is not found.
     public func markRead(_ id: UUID, member: UUID, on connection: TenantConnection) async throws -> NotificationRecord {
         try await Self.one(try await connection.query("""
-            UPDATE notifications SET read_at = \(unescaped: firstTimeNow("read_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND member_id = \(member)
+            UPDATE notifications SET read_at = \(unescaped: firstTimeNow("read_at")) WHERE agency_id = \(connection.agencyID) AND id = \(id) AND member_id = \(member)
             RETURNING \(unescaped: Self.columns)
             """, logger: logger))
     }
 
     public func markAllRead(member: UUID, on connection: TenantConnection) async throws -> Int {
         let rows = try await connection.query(
-            "UPDATE notifications SET read_at = now() WHERE agency_id = \(connection.agency.rawValue) AND member_id = \(member) AND read_at IS NULL RETURNING id", logger: logger)
+            "UPDATE notifications SET read_at = now() WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND read_at IS NULL RETURNING id", logger: logger)
         var n = 0
         for try await _ in rows { n += 1 }
         return n
@@ -92,7 +92,7 @@ public struct NotificationStore: Sendable {
     /// Deletes read notifications older than `age`; returns how many.
     public func pruneRead(olderThan age: Duration, on connection: TenantConnection) async throws -> Int {
         let rows = try await connection.query("""
-            DELETE FROM notifications WHERE agency_id = \(connection.agency.rawValue) AND read_at IS NOT NULL AND read_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
+            DELETE FROM notifications WHERE agency_id = \(connection.agencyID) AND read_at IS NOT NULL AND read_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
             """, logger: logger)
         var n = 0
         for try await _ in rows { n += 1 }
@@ -115,7 +115,7 @@ public struct NotificationStore: Sendable {
     /// True when a digest about `client` was created within `within` (a retried digest job sends none twice).
     public func digestSent(client: UUID, within: Duration, on connection: TenantConnection) async throws -> Bool {
         let rows = try await connection.query("""
-            SELECT EXISTS (SELECT 1 FROM notifications WHERE agency_id = \(connection.agency.rawValue) AND kind = 'digest' AND client_id = \(client)
+            SELECT EXISTS (SELECT 1 FROM notifications WHERE agency_id = \(connection.agencyID) AND kind = 'digest' AND client_id = \(client)
                            AND created_at > now() - \(Double(within.components.seconds)) * interval '1 second')
             """, logger: logger)
         for try await exists in rows.decode(Bool.self) { return exists }
@@ -128,10 +128,10 @@ public struct NotificationStore: Sendable {
     /// overlaps `on` — who gets a client's digest.
     public func digestRecipients(client: UUID, on date: LocalDate, connection: TenantConnection) async throws -> [UUID] {
         let rows = try await connection.query("""
-            SELECT id FROM members WHERE agency_id = \(connection.agency.rawValue) AND role IN ('owner', 'manager')
+            SELECT id FROM members WHERE agency_id = \(connection.agencyID) AND role IN ('owner', 'manager')
             UNION
-            SELECT a.member_id FROM assignments a JOIN members m ON m.agency_id = \(connection.agency.rawValue) AND m.id = a.member_id
-            WHERE a.agency_id = \(connection.agency.rawValue) AND a.client_id = \(client) AND m.role = 'consultant'
+            SELECT a.member_id FROM assignments a JOIN members m ON m.agency_id = \(connection.agencyID) AND m.id = a.member_id
+            WHERE a.agency_id = \(connection.agencyID) AND a.client_id = \(client) AND m.role = 'consultant'
               AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY 1
             """, logger: logger)

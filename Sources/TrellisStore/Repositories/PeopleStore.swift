@@ -35,7 +35,7 @@ public struct PeopleStore: Sendable {
     public func listMembers(role: MemberRole?, on connection: TenantConnection) async throws -> [MemberRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.memberColumns) FROM members
-            WHERE agency_id = \(connection.agency.rawValue) AND (\(role?.rawValue)::member_role IS NULL OR role = \(role?.rawValue)::member_role)
+            WHERE agency_id = \(connection.agencyID) AND (\(role?.rawValue)::member_role IS NULL OR role = \(role?.rawValue)::member_role)
             ORDER BY display_name, id
             """, logger: logger)
         var members: [MemberRecord] = []
@@ -44,7 +44,7 @@ public struct PeopleStore: Sendable {
     }
 
     public func member(_ id: UUID, on connection: TenantConnection) async throws -> MemberRecord {
-        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
+        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
     }
 
     public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> MemberRecord {
@@ -55,7 +55,7 @@ public struct PeopleStore: Sendable {
                     UPDATE members SET email = \(draft.email), display_name = \(draft.displayName), role = \(draft.role.rawValue)::member_role,
                         client_id = \(draft.clientID?.rawValue), weekly_capacity_hours = \(draft.weeklyCapacityHours)::float8::numeric,
                         version = version + 1
-                    WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING *
+                    WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING *
                 )
                 SELECT \(unescaped: Self.memberColumns) FROM written
                 """, logger: logger))
@@ -63,13 +63,13 @@ public struct PeopleStore: Sendable {
     }
 
     public func memberID(email: String, on connection: TenantConnection) async throws -> UUID? {
-        let rows = try await connection.query("SELECT id FROM members WHERE agency_id = \(connection.agency.rawValue) AND lower(email) = lower(\(email))", logger: logger)
+        let rows = try await connection.query("SELECT id FROM members WHERE agency_id = \(connection.agencyID) AND lower(email) = lower(\(email))", logger: logger)
         for try await id in rows.decode(UUID.self) { return id }
         return nil
     }
 
     public func setPassword(member id: UUID, hash: String, on connection: TenantConnection) async throws {
-        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger)
+        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
     }
 
     static func oneMember(_ rows: PostgresRowSequence) async throws -> MemberRecord {
@@ -103,7 +103,7 @@ public struct PeopleStore: Sendable {
     public func listContacts(client: UUID?, on connection: TenantConnection) async throws -> [ContactRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.contactColumns) FROM client_contacts
-            WHERE agency_id = \(connection.agency.rawValue) AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY name, id
+            WHERE agency_id = \(connection.agencyID) AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY name, id
             """, logger: logger)
         var contacts: [ContactRecord] = []
         for try await row in rows { contacts.append(try Self.decodeContact(row)) }
@@ -111,14 +111,14 @@ public struct PeopleStore: Sendable {
     }
 
     public func contact(_ id: UUID, on connection: TenantConnection) async throws -> ContactRecord {
-        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
+        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
     }
 
     /// The contact's portal member stays, without its link to the contact (its history keeps its name).
     public func deleteContact(_ id: UUID, on connection: TenantConnection) async throws {
         try await connection.query(
-            "UPDATE members SET contact_id = NULL WHERE agency_id = \(connection.agency.rawValue) AND contact_id = \(id)", logger: logger)
-        let rows = try await connection.query("DELETE FROM client_contacts WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING id", logger: logger)
+            "UPDATE members SET contact_id = NULL WHERE agency_id = \(connection.agencyID) AND contact_id = \(id)", logger: logger)
+        let rows = try await connection.query("DELETE FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("contact")
     }
@@ -154,7 +154,7 @@ public struct PeopleStore: Sendable {
     public func timeOff(member: UUID?, on connection: TenantConnection) async throws -> [TimeOffRecord] {
         let rows = try await connection.query("""
             SELECT id, member_id, starts_on::text, ends_on::text, reason FROM time_off
-            WHERE agency_id = \(connection.agency.rawValue) AND (\(member)::uuid IS NULL OR member_id = \(member)) ORDER BY starts_on, id
+            WHERE agency_id = \(connection.agencyID) AND (\(member)::uuid IS NULL OR member_id = \(member)) ORDER BY starts_on, id
             """, logger: logger)
         var records: [TimeOffRecord] = []
         for try await row in rows { records.append(try Self.decodeTimeOff(row)) }
@@ -162,7 +162,7 @@ public struct PeopleStore: Sendable {
     }
 
     public func deleteTimeOff(_ id: UUID, member: UUID, on connection: TenantConnection) async throws {
-        let rows = try await connection.query("DELETE FROM time_off WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
+        let rows = try await connection.query("DELETE FROM time_off WHERE agency_id = \(connection.agencyID) AND id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("time off")
     }

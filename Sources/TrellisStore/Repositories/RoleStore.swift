@@ -23,7 +23,7 @@ public struct RoleStore: Sendable {
 
     public func list(includeArchived: Bool, on connection: TenantConnection) async throws -> [RoleRecord] {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
+            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
             """, logger: logger)
         var roles: [RoleRecord] = []
         for try await row in rows { roles.append(try Self.decode(row)) }
@@ -31,11 +31,11 @@ public struct RoleStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
     }
 
     public func byKey(_ key: String, on connection: TenantConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agency.rawValue) AND key = \(key)", logger: logger))
+        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND key = \(key)", logger: logger))
     }
 
     public func create(id: UUID, agency: AgencyID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {
@@ -51,7 +51,7 @@ public struct RoleStore: Sendable {
         try await translatingConstraints(unique: ["roles_agency_id_key_key": "key"]) {
             try await Self.one(try await connection.query("""
                 UPDATE roles SET key = \(role.key), name = \(role.name), description = \(role.description)
-                WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
+                WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
     }
@@ -59,7 +59,7 @@ public struct RoleStore: Sendable {
     /// Archived roles stay on past assignments but are no longer offered.
     public func archive(_ id: UUID, on connection: TenantConnection) async throws -> RoleRecord {
         try await Self.one(try await connection.query("""
-            UPDATE roles SET archived_at = \(unescaped: firstTimeNow("archived_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) RETURNING \(unescaped: Self.columns)
+            UPDATE roles SET archived_at = \(unescaped: firstTimeNow("archived_at")) WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger))
     }
 

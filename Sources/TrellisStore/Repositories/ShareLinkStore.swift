@@ -68,8 +68,8 @@ public struct ShareLinkStore: Sendable {
     public func list(client: UUID, on connection: TenantConnection) async throws -> [ShareLinkRecord] {
         let rows = try await connection.query("""
             SELECT s.id, s.client_id, s.contact_id, c.name, s.created_at, s.expires_at, s.last_used_at, s.revoked_at
-              FROM share_links s JOIN client_contacts c ON c.agency_id = \(connection.agency.rawValue) AND c.id = s.contact_id
-             WHERE s.agency_id = \(connection.agency.rawValue) AND s.client_id = \(client) ORDER BY s.created_at DESC, s.id
+              FROM share_links s JOIN client_contacts c ON c.agency_id = \(connection.agencyID) AND c.id = s.contact_id
+             WHERE s.agency_id = \(connection.agencyID) AND s.client_id = \(client) ORDER BY s.created_at DESC, s.id
             """, logger: logger)
         var links: [ShareLinkRecord] = []
         for try await (id, client, contact, name, created, expires, used, revoked) in rows.decode((UUID, UUID, UUID, String, Date, Date, Date?, Date?).self) {
@@ -81,7 +81,7 @@ public struct ShareLinkStore: Sendable {
 
     public func revoke(_ id: UUID, client: UUID, on connection: TenantConnection) async throws {
         let rows = try await connection.query("""
-            UPDATE share_links SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) AND client_id = \(client) RETURNING id
+            UPDATE share_links SET revoked_at = \(unescaped: firstTimeNow("revoked_at")) WHERE agency_id = \(connection.agencyID) AND id = \(id) AND client_id = \(client) RETURNING id
             """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("share link")
@@ -89,14 +89,9 @@ public struct ShareLinkStore: Sendable {
 
     /// The member a link signs in, while the link is neither expired nor revoked (one statement, before any agency is known).
     public func redeem(_ secret: String, on connection: PostgresConnection) async throws -> (AgencyID, member: UUID, client: UUID)? {
-        let rows = if let agency = CredentialStore.agency(ofSecret: secret, prefix: "trp_") {
-            try await connection.query(
-                "SELECT agency_id, member_id, client_id FROM trellis_redeem_share_link(\(agency.rawValue), \(CredentialStore.hash(secret)))",
-                logger: logger)
-        } else {
-            try await connection.query(
-                "SELECT agency_id, member_id, client_id FROM trellis_redeem_share_link(\(CredentialStore.hash(secret)))", logger: logger)
-        }
+        let rows = try await CredentialStore.lookUp(
+            secret, prefix: "trp_", function: "trellis_redeem_share_link", columns: "agency_id, member_id, client_id",
+            on: connection, logger: logger)
         for try await (agency, member, client) in rows.decode((UUID, UUID, UUID).self) { return (AgencyID(agency), member, client) }
         return nil
     }

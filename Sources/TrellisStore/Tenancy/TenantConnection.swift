@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import TrellisDomain
 
@@ -7,6 +8,8 @@ public struct TenantConnection: Sendable {
     /// The underlying connection, for what is not a tenant table (the queue enqueues in the same transaction).
     public let connection: PostgresConnection
     public let agency: AgencyID
+    /// The agency's id as the statements bind it: `agency_id = \(connection.agencyID)`.
+    public var agencyID: UUID { agency.rawValue }
 
     public init(connection: PostgresConnection, agency: AgencyID) {
         self.connection = connection

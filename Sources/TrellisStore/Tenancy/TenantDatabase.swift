@@ -153,7 +153,7 @@ func lockForEdit(
     table: String, id: UUID, expected: Int?, notFound what: String, on connection: TenantConnection, logger: Logger
 ) async throws {
     let rows = try await connection.query(
-        "SELECT version::int8 FROM \(unescaped: table) WHERE agency_id = \(connection.agency.rawValue) AND id = \(id) FOR UPDATE",
+        "SELECT version::int8 FROM \(unescaped: table) WHERE agency_id = \(connection.agencyID) AND id = \(id) FOR UPDATE",
         logger: logger)
     for try await current in rows.decode(Int.self) {
         if let expected, expected != current { throw StoreError.versionConflict(expected: expected, actual: current) }
