@@ -27,7 +27,7 @@ struct WorkerTests {
                 for _ in 0..<5 {
                     let t0 = ContinuousClock.now
                     let id = try await queue.enqueue(NewJob(kind: "ping"))
-                    #expect(try await eventually(timeout: .seconds(3), every: .milliseconds(1)) { started.value[id] != nil })
+                    #expect(try await eventually(timeout: .seconds(10), every: .milliseconds(1)) { started.value[id] != nil })
                     if let t1 = started.value[id] { latencies.append(t1 - t0) }
                     try await Task.sleep(for: .milliseconds(100))
                 }
@@ -35,10 +35,11 @@ struct WorkerTests {
                 print("wake-up latency (enqueue → handler start, idle worker, poll interval 30 s): \(sorted.map { "\($0)" }.joined(separator: ", ")); median \(sorted[sorted.count / 2])")
                 #expect(sorted.count == 5)
                 // Polling every 30 s cannot explain any of these. Alone the median is a few milliseconds; while the
-                // whole suite loads both cores it reached 1.08 s in CI (single samples ~1.6 s), so the bound is 2 s:
-                // still fifteen times under the poll interval.
+                // whole suite loads both cores it reached 1.08 s in CI (single samples ~1.6 s, and once locally one
+                // over 3 s), so the bounds are 2 s for the median and 10 s for any one: still a third of the poll
+                // interval.
                 #expect(sorted[sorted.count / 2] < .seconds(2))
-                #expect(sorted.allSatisfy { $0 < .seconds(5) })
+                #expect(sorted.allSatisfy { $0 < .seconds(10) })
             }
         }
     }
@@ -72,7 +73,8 @@ struct WorkerTests {
                 (0..<9).map { _ in NewJob(kind: "long") } + [NewJob(kind: "short"), NewJob(kind: "late", priority: 4)]
             )
             try await withWorker(client, registry, configuration, logger: testLogger) { (_: JobWorker) async throws -> Void in
-                #expect(try await eventually(timeout: .seconds(5), every: .milliseconds(5)) { started.value["late"] != nil })
+                // The wait is long enough for a loaded machine; what shows the wake-up is the gap measured below.
+                #expect(try await eventually(timeout: .seconds(15), every: .milliseconds(5)) { started.value["late"] != nil })
                 guard let late = started.value["late"], let short = finishedShort.value else {
                     Issue.record("late did not start")
                     return

@@ -48,7 +48,8 @@ public struct AssignmentStore: Sendable {
     public func list(member: UUID?, client: UUID?, on connection: TenantConnection) async throws -> [AssignmentRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM assignments
-            WHERE agency_id = \(connection.agencyID) AND (\(member)::uuid IS NULL OR member_id = \(member)) AND (\(client)::uuid IS NULL OR client_id = \(client))
+            WHERE agency_id = \(connection.agencyID) AND (\(member)::uuid IS NULL OR member_id = \(member))
+              AND (\(client)::uuid IS NULL OR client_id = \(client))
             ORDER BY starts_on, id
             """, logger: logger)
         var records: [AssignmentRecord] = []
@@ -57,7 +58,9 @@ public struct AssignmentStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> AssignmentRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM assignments WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM assignments WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     public func update(_ id: UUID, refs: Refs, _ draft: AssignmentDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> AssignmentRecord {
@@ -78,7 +81,9 @@ public struct AssignmentStore: Sendable {
     }
 
     public func delete(_ id: UUID, on connection: TenantConnection) async throws {
-        let rows = try await connection.query("DELETE FROM assignments WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            DELETE FROM assignments WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id
+            """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("assignment")
     }
@@ -88,7 +93,8 @@ public struct AssignmentStore: Sendable {
     public func holder(roleKey: String, client: UUID, on date: LocalDate, connection: TenantConnection) async throws -> UUID? {
         let rows = try await connection.query("""
             SELECT a.member_id FROM assignments a JOIN roles r ON r.agency_id = \(connection.agencyID) AND r.id = a.role_id
-            WHERE a.agency_id = \(connection.agencyID) AND r.key = \(roleKey) AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
+            WHERE a.agency_id = \(connection.agencyID) AND r.key = \(roleKey)
+              AND a.client_id = \(client) AND a.starts_on <= \(date.description)::date AND a.ends_on >= \(date.description)::date
             ORDER BY a.commitment, a.allocation_value DESC, a.id LIMIT 1
             """, logger: logger)
         for try await member in rows.decode(UUID.self) { return member }
@@ -101,7 +107,8 @@ public struct AssignmentStore: Sendable {
         var order: [UUID] = []
         let members = try await connection.query("""
             SELECT id, display_name, weekly_capacity_hours::float8 FROM members
-            WHERE agency_id = \(connection.agencyID) AND role <> 'client_viewer' AND (\(member)::uuid IS NULL OR id = \(member)) ORDER BY display_name, id
+            WHERE agency_id = \(connection.agencyID) AND role <> 'client_viewer'
+              AND (\(member)::uuid IS NULL OR id = \(member)) ORDER BY display_name, id
             """, logger: logger)
         for try await (id, name, capacity) in members.decode((UUID, String, Double).self) {
             people[id] = WorkloadPerson(memberID: MemberID(id), name: name, weeklyCapacityHours: capacity, timeOff: [], assignments: [])
@@ -120,7 +127,8 @@ public struct AssignmentStore: Sendable {
             FROM assignments a
             JOIN clients c ON c.agency_id = \(connection.agencyID) AND c.id = a.client_id
             JOIN roles r ON r.agency_id = \(connection.agencyID) AND r.id = a.role_id
-            WHERE a.agency_id = \(connection.agencyID) AND a.ends_on >= \(from.description)::date AND a.starts_on <= \(through.description)::date
+            WHERE a.agency_id = \(connection.agencyID) AND a.ends_on >= \(from.description)::date
+              AND a.starts_on <= \(through.description)::date
             """, logger: logger)
         for try await (id, memberID, clientName, roleName, unit, value, starts, ends, commitment)
             in assignments.decode((UUID, UUID, String, String, String, Double, String, String, String).self) {

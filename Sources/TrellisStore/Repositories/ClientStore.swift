@@ -69,7 +69,9 @@ public struct ClientStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> ClientRecord {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM clients WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM clients WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger)
         return try await Self.one(rows).record
     }
 

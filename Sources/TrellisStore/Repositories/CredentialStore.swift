@@ -161,10 +161,12 @@ public struct CredentialStore: Sendable {
     ) async throws -> (sessions: Int, tokens: Int) {
         var sessions = 0, tokens = 0
         for try await _ in try await connection.query("""
-            DELETE FROM sessions WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
+            DELETE FROM sessions WHERE agency_id = \(connection.agencyID)
+              AND member_id = \(member) AND id IS DISTINCT FROM \(keepSession) RETURNING id
             """, logger: logger) { sessions += 1 }
         for try await _ in try await connection.query("""
-            UPDATE api_tokens SET revoked_at = now() WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
+            UPDATE api_tokens SET revoked_at = now() WHERE agency_id = \(connection.agencyID)
+              AND member_id = \(member) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepToken)
             RETURNING id
             """, logger: logger) { tokens += 1 }
         return (sessions, tokens)
@@ -242,6 +244,8 @@ public struct CredentialStore: Sendable {
     }
 
     public func deleteSession(secret: String, on connection: TenantConnection) async throws {
-        try await connection.query("DELETE FROM sessions WHERE agency_id = \(connection.agencyID) AND secret_hash = \(Self.hash(secret))", logger: logger)
+        try await connection.query("""
+            DELETE FROM sessions WHERE agency_id = \(connection.agencyID) AND secret_hash = \(Self.hash(secret))
+            """, logger: logger)
     }
 }

@@ -42,12 +42,15 @@ public struct ExportStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> ExportRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM exports WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM exports WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     public func progress(_ id: UUID, done: Int, total: Int, on connection: TenantConnection) async throws {
         try await connection.query("""
-            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            UPDATE exports SET status = 'running', plans_done = \(done), plans_total = \(total) WHERE agency_id = \(connection.agencyID)
+              AND id = \(id)
             """, logger: logger)
     }
 
@@ -60,7 +63,10 @@ public struct ExportStore: Sendable {
     }
 
     public func fail(_ id: UUID, error: String, on connection: TenantConnection) async throws {
-        try await connection.query("UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
+        try await connection.query("""
+            UPDATE exports SET status = 'failed', error = \(error), finished_at = now() WHERE agency_id = \(connection.agencyID)
+              AND id = \(id)
+            """, logger: logger)
     }
 
     public struct Download: Sendable {
@@ -72,7 +78,8 @@ public struct ExportStore: Sendable {
     /// The file while it lasts; nil once it has expired.
     public func download(_ id: UUID, on connection: TenantConnection) async throws -> Download? {
         let rows = try await connection.query("""
-            SELECT file, file_name, content_type FROM exports WHERE agency_id = \(connection.agencyID) AND id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
+            SELECT file, file_name, content_type FROM exports WHERE agency_id = \(connection.agencyID)
+              AND id = \(id) AND status = 'ready' AND expires_at > now() AND file IS NOT NULL
             """, logger: logger)
         for try await (file, name, type) in rows.decode((Data, String, String).self) {
             return Download(data: file, fileName: name, contentType: type)
@@ -82,7 +89,10 @@ public struct ExportStore: Sendable {
 
     /// Drops the files of expired exports (the rows stay, as a record); returns how many.
     public func pruneExpired(on connection: TenantConnection) async throws -> Int {
-        let rows = try await connection.query("UPDATE exports SET file = NULL WHERE agency_id = \(connection.agencyID) AND file IS NOT NULL AND expires_at <= now() RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            UPDATE exports SET file = NULL WHERE agency_id = \(connection.agencyID)
+              AND file IS NOT NULL AND expires_at <= now() RETURNING id
+            """, logger: logger)
         var count = 0
         for try await _ in rows { count += 1 }
         return count

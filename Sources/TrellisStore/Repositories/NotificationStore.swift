@@ -59,7 +59,8 @@ public struct NotificationStore: Sendable {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM notifications
             WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND (NOT \(unreadOnly) OR read_at IS NULL)
-              AND (\(cursor)::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.agency_id = \(connection.agencyID) AND c.id = \(cursor)))
+              AND (\(cursor)::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.agency_id = \(connection.agencyID)
+                AND c.id = \(cursor)))
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         var records: [NotificationRecord] = []
@@ -68,7 +69,9 @@ public struct NotificationStore: Sendable {
     }
 
     public func unreadCount(member: UUID, on connection: TenantConnection) async throws -> Int {
-        let rows = try await connection.query("SELECT count(*) FROM notifications WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND read_at IS NULL", logger: logger)
+        let rows = try await connection.query("""
+            SELECT count(*) FROM notifications WHERE agency_id = \(connection.agencyID) AND member_id = \(member) AND read_at IS NULL
+            """, logger: logger)
         for try await n in rows.decode(Int.self) { return n }
         return 0
     }
@@ -92,7 +95,8 @@ public struct NotificationStore: Sendable {
     /// Deletes read notifications older than `age`; returns how many.
     public func pruneRead(olderThan age: Duration, on connection: TenantConnection) async throws -> Int {
         let rows = try await connection.query("""
-            DELETE FROM notifications WHERE agency_id = \(connection.agencyID) AND read_at IS NOT NULL AND read_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
+            DELETE FROM notifications WHERE agency_id = \(connection.agencyID)
+              AND read_at IS NOT NULL AND read_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
             """, logger: logger)
         var n = 0
         for try await _ in rows { n += 1 }
@@ -115,7 +119,8 @@ public struct NotificationStore: Sendable {
     /// True when a digest about `client` was created within `within` (a retried digest job sends none twice).
     public func digestSent(client: UUID, within: Duration, on connection: TenantConnection) async throws -> Bool {
         let rows = try await connection.query("""
-            SELECT EXISTS (SELECT 1 FROM notifications WHERE agency_id = \(connection.agencyID) AND kind = 'digest' AND client_id = \(client)
+            SELECT EXISTS (SELECT 1 FROM notifications WHERE agency_id = \(connection.agencyID)
+              AND kind = 'digest' AND client_id = \(client)
                            AND created_at > now() - \(Double(within.components.seconds)) * interval '1 second')
             """, logger: logger)
         for try await exists in rows.decode(Bool.self) { return exists }

@@ -44,7 +44,9 @@ public struct PeopleStore: Sendable {
     }
 
     public func member(_ id: UUID, on connection: TenantConnection) async throws -> MemberRecord {
-        try await Self.oneMember(try await connection.query("SELECT \(unescaped: Self.memberColumns) FROM members WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.oneMember(try await connection.query("""
+            SELECT \(unescaped: Self.memberColumns) FROM members WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     public func updateMember(_ id: UUID, _ draft: MemberDraft, expectedVersion: Int?, on connection: TenantConnection) async throws -> MemberRecord {
@@ -63,13 +65,17 @@ public struct PeopleStore: Sendable {
     }
 
     public func memberID(email: String, on connection: TenantConnection) async throws -> UUID? {
-        let rows = try await connection.query("SELECT id FROM members WHERE agency_id = \(connection.agencyID) AND lower(email) = lower(\(email))", logger: logger)
+        let rows = try await connection.query("""
+            SELECT id FROM members WHERE agency_id = \(connection.agencyID) AND lower(email) = lower(\(email))
+            """, logger: logger)
         for try await id in rows.decode(UUID.self) { return id }
         return nil
     }
 
     public func setPassword(member id: UUID, hash: String, on connection: TenantConnection) async throws {
-        try await connection.query("UPDATE members SET password_hash = \(hash) WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
+        try await connection.query("""
+            UPDATE members SET password_hash = \(hash) WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger)
     }
 
     static func oneMember(_ rows: PostgresRowSequence) async throws -> MemberRecord {
@@ -111,14 +117,18 @@ public struct PeopleStore: Sendable {
     }
 
     public func contact(_ id: UUID, on connection: TenantConnection) async throws -> ContactRecord {
-        try await Self.oneContact(try await connection.query("SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.oneContact(try await connection.query("""
+            SELECT \(unescaped: Self.contactColumns) FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     /// The contact's portal member stays, without its link to the contact (its history keeps its name).
     public func deleteContact(_ id: UUID, on connection: TenantConnection) async throws {
         try await connection.query(
             "UPDATE members SET contact_id = NULL WHERE agency_id = \(connection.agencyID) AND contact_id = \(id)", logger: logger)
-        let rows = try await connection.query("DELETE FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            DELETE FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id
+            """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("contact")
     }
@@ -162,7 +172,9 @@ public struct PeopleStore: Sendable {
     }
 
     public func deleteTimeOff(_ id: UUID, member: UUID, on connection: TenantConnection) async throws {
-        let rows = try await connection.query("DELETE FROM time_off WHERE agency_id = \(connection.agencyID) AND id = \(id) AND member_id = \(member) RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            DELETE FROM time_off WHERE agency_id = \(connection.agencyID) AND id = \(id) AND member_id = \(member) RETURNING id
+            """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("time off")
     }

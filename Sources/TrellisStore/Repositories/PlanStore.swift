@@ -151,7 +151,9 @@ public struct PlanStore: Sendable {
 
     /// The client's calendar, or the part-time default (Mon–Fri 09:00–14:00) in its time zone.
     public func calendar(for client: ClientRecord, on connection: TenantConnection) async throws -> WorkCalendar {
-        let rows = try await connection.query("SELECT calendar::text FROM clients WHERE agency_id = \(connection.agencyID) AND id = \(client.id)", logger: logger)
+        let rows = try await connection.query("""
+            SELECT calendar::text FROM clients WHERE agency_id = \(connection.agencyID) AND id = \(client.id)
+            """, logger: logger)
         for try await text in rows.decode(String?.self) {
             if let text { return try JSONText.decode(WorkCalendar.self, text) }
         }
@@ -161,7 +163,8 @@ public struct PlanStore: Sendable {
     public func setCalendar(client: UUID, _ calendar: WorkCalendar, on connection: TenantConnection) async throws {
         let text = try JSONText.encode(calendar)
         let rows = try await connection.query("""
-            UPDATE clients SET calendar = \(text)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(client) RETURNING id
+            UPDATE clients SET calendar = \(text)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agencyID)
+              AND id = \(client) RETURNING id
             """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("client")
@@ -195,7 +198,9 @@ public struct PlanStore: Sendable {
 
     public func template(_ id: UUID, on connection: TenantConnection) async throws -> TemplateRecord {
         if id == Self.builtInTemplateID { return Self.builtInTemplate }
-        let rows = try await connection.query("SELECT id, body::text, version::int8 FROM templates WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger)
+        let rows = try await connection.query("""
+            SELECT id, body::text, version::int8 FROM templates WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger)
         for try await (id, body, version) in rows.decode((UUID, String, Int).self) {
             return TemplateRecord(id: id, builtIn: false, template: try JSONText.decode(OnboardingTemplate.self, body), version: version)
         }
@@ -204,13 +209,16 @@ public struct PlanStore: Sendable {
 
     public func saveTemplate(id: UUID, agency: AgencyID, _ template: OnboardingTemplate, expectedVersion: Int?, on connection: TenantConnection) async throws -> TemplateRecord {
         let body = try JSONText.encode(template)
-        let existing = try await connection.query("SELECT version::int8 FROM templates WHERE agency_id = \(connection.agencyID) AND id = \(id) FOR UPDATE", logger: logger)
+        let existing = try await connection.query("""
+            SELECT version::int8 FROM templates WHERE agency_id = \(connection.agencyID) AND id = \(id) FOR UPDATE
+            """, logger: logger)
         var current: Int?
         for try await version in existing.decode(Int.self) { current = version }
         if let current {
             if let expectedVersion, expectedVersion != current { throw StoreError.versionConflict(expected: expectedVersion, actual: current) }
             try await connection.query("""
-                UPDATE templates SET name = \(template.name), body = \(body)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(id)
+                UPDATE templates SET name = \(template.name), body = \(body)::jsonb, version = version + 1, updated_at = now() WHERE agency_id = \(connection.agencyID)
+                  AND id = \(id)
                 """, logger: logger)
         } else {
             try await connection.query("""
@@ -221,7 +229,9 @@ public struct PlanStore: Sendable {
     }
 
     public func archiveTemplate(_ id: UUID, on connection: TenantConnection) async throws {
-        let rows = try await connection.query("UPDATE templates SET archived_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            UPDATE templates SET archived_at = now() WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id
+            """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("template")
     }
@@ -298,7 +308,8 @@ public struct PlanStore: Sendable {
     public func plans(client: UUID?, on connection: TenantConnection) async throws -> [PlanRecord] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.planColumns) FROM plans
-            WHERE agency_id = \(connection.agencyID) AND archived_at IS NULL AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY created_at, id
+            WHERE agency_id = \(connection.agencyID) AND archived_at IS NULL
+              AND (\(client)::uuid IS NULL OR client_id = \(client)) ORDER BY created_at, id
             """, logger: logger)
         var plans: [PlanRecord] = []
         for try await row in rows { plans.append(try Self.decodePlan(row)) }
@@ -306,7 +317,9 @@ public struct PlanStore: Sendable {
     }
 
     public func plan(_ id: UUID, on connection: TenantConnection) async throws -> PlanRecord {
-        try await Self.onePlan(try await connection.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.onePlan(try await connection.query("""
+            SELECT \(unescaped: Self.planColumns) FROM plans WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     /// The plan with its client, calendar, tasks, links and the names of assigned people.
@@ -316,12 +329,14 @@ public struct PlanStore: Sendable {
         let calendar = try await self.calendar(for: client, on: connection)
         var tasks: [PlanTaskRecord] = []
         let taskRows = try await connection.query("""
-            SELECT \(unescaped: Self.taskColumns) FROM plan_tasks WHERE agency_id = \(connection.agencyID) AND plan_id = \(id) ORDER BY position, id
+            SELECT \(unescaped: Self.taskColumns) FROM plan_tasks WHERE agency_id = \(connection.agencyID)
+              AND plan_id = \(id) ORDER BY position, id
             """, logger: logger)
         for try await row in taskRows { tasks.append(try Self.decodeTask(row)) }
         var dependencies: [PlanDependencyRecord] = []
         let linkRows = try await connection.query("""
-            SELECT predecessor_id, successor_id, kind::text, lag_minutes FROM plan_dependencies WHERE agency_id = \(connection.agencyID) AND plan_id = \(id)
+            SELECT predecessor_id, successor_id, kind::text, lag_minutes FROM plan_dependencies WHERE agency_id = \(connection.agencyID)
+              AND plan_id = \(id)
             ORDER BY predecessor_id, successor_id
             """, logger: logger)
         for try await (p, s, kind, lag) in linkRows.decode((UUID, UUID, String, Int).self) {
@@ -329,7 +344,8 @@ public struct PlanStore: Sendable {
         }
         var names: [UUID: String] = [:]
         let memberRows = try await connection.query("""
-            SELECT DISTINCT m.id, m.display_name FROM members m JOIN plan_tasks t ON t.agency_id = \(connection.agencyID) AND t.assignee_id = m.id
+            SELECT DISTINCT m.id, m.display_name FROM members m JOIN plan_tasks t ON t.agency_id = \(connection.agencyID)
+              AND t.assignee_id = m.id
             WHERE m.agency_id = \(connection.agencyID) AND t.plan_id = \(id)
             """, logger: logger)
         for try await (member, name) in memberRows.decode((UUID, String).self) { names[member] = name }
@@ -423,7 +439,8 @@ public struct PlanStore: Sendable {
 
     public func baselines(plan: UUID, on connection: TenantConnection) async throws -> [BaselineRecord] {
         let rows = try await connection.query("""
-            SELECT name, created_at, finish, tasks::text FROM plan_baselines WHERE agency_id = \(connection.agencyID) AND plan_id = \(plan) ORDER BY created_at, name
+            SELECT name, created_at, finish, tasks::text FROM plan_baselines WHERE agency_id = \(connection.agencyID)
+              AND plan_id = \(plan) ORDER BY created_at, name
             """, logger: logger)
         var records: [BaselineRecord] = []
         for try await (name, createdAt, finish, tasks) in rows.decode((String, Date, Date, String).self) {
@@ -461,7 +478,9 @@ public struct PlanStore: Sendable {
 extension PlanStore {
     /// Task count without loading the plan: decides whether an export is answered directly.
     public func taskCount(plan id: UUID, on connection: TenantConnection) async throws -> Int {
-        let rows = try await connection.query("SELECT count(*) FROM plan_tasks WHERE agency_id = \(connection.agencyID) AND plan_id = \(id)", logger: logger)
+        let rows = try await connection.query("""
+            SELECT count(*) FROM plan_tasks WHERE agency_id = \(connection.agencyID) AND plan_id = \(id)
+            """, logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

@@ -23,7 +23,8 @@ public struct RoleStore: Sendable {
 
     public func list(includeArchived: Bool, on connection: TenantConnection) async throws -> [RoleRecord] {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
+            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID)
+              AND (\(includeArchived) OR archived_at IS NULL) ORDER BY name, id
             """, logger: logger)
         var roles: [RoleRecord] = []
         for try await row in rows { roles.append(try Self.decode(row)) }
@@ -31,11 +32,15 @@ public struct RoleStore: Sendable {
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     public func byKey(_ key: String, on connection: TenantConnection) async throws -> RoleRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND key = \(key)", logger: logger))
+        try await Self.one(try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM roles WHERE agency_id = \(connection.agencyID) AND key = \(key)
+            """, logger: logger))
     }
 
     public func create(id: UUID, agency: AgencyID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {

@@ -46,14 +46,18 @@ public struct WebhookStore: Sendable {
     }
 
     public func list(on connection: TenantConnection) async throws -> [WebhookRecord] {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agencyID) ORDER BY created_at, id", logger: logger)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agencyID) ORDER BY created_at, id
+            """, logger: logger)
         var records: [WebhookRecord] = []
         for try await row in rows { records.append(try Self.decode(row)) }
         return records
     }
 
     public func get(_ id: UUID, on connection: TenantConnection) async throws -> WebhookRecord {
-        try await Self.one(try await connection.query("SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agencyID) AND id = \(id)", logger: logger))
+        try await Self.one(try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM webhooks WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            """, logger: logger))
     }
 
     /// Changes the given fields (nil: unchanged; `clearDescription` sets it null).
@@ -67,7 +71,9 @@ public struct WebhookStore: Sendable {
     }
 
     public func delete(_ id: UUID, on connection: TenantConnection) async throws {
-        let rows = try await connection.query("DELETE FROM webhooks WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id", logger: logger)
+        let rows = try await connection.query("""
+            DELETE FROM webhooks WHERE agency_id = \(connection.agencyID) AND id = \(id) RETURNING id
+            """, logger: logger)
         for try await _ in rows { return }
         throw StoreError.notFound("webhook")
     }
@@ -93,7 +99,8 @@ public struct WebhookStore: Sendable {
 
     public func target(_ id: UUID, on connection: TenantConnection) async throws -> Target? {
         let rows = try await connection.query("""
-            SELECT url, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, active FROM webhooks WHERE agency_id = \(connection.agencyID) AND id = \(id)
+            SELECT url, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, active FROM webhooks WHERE agency_id = \(connection.agencyID)
+              AND id = \(id)
             """, logger: logger)
         for try await (url, secret, previous, active) in rows.decode((String, String, String?, Bool).self) {
             return Target(url: url, secrets: [secret] + (previous.map { [$0] } ?? []), active: active)
@@ -150,7 +157,8 @@ public struct WebhookStore: Sendable {
     public func deliveries(webhook: UUID, limit: Int, on connection: TenantConnection) async throws -> [WebhookDeliveryRecord] {
         let rows = try await connection.query("""
             SELECT id, webhook_id, delivery_id, job_id, event, attempt, status_code, error, duration_ms, succeeded, attempted_at
-            FROM webhook_deliveries WHERE agency_id = \(connection.agencyID) AND webhook_id = \(webhook) ORDER BY attempted_at DESC, attempt DESC LIMIT \(limit)
+            FROM webhook_deliveries WHERE agency_id = \(connection.agencyID)
+              AND webhook_id = \(webhook) ORDER BY attempted_at DESC, attempt DESC LIMIT \(limit)
             """, logger: logger)
         var records: [WebhookDeliveryRecord] = []
         for try await (id, hook, delivery, job, event, attempt, status, error, duration, succeeded, at) in rows.decode(
@@ -165,7 +173,8 @@ public struct WebhookStore: Sendable {
 
     public func pruneDeliveries(olderThan age: Duration, on connection: TenantConnection) async throws -> Int {
         let rows = try await connection.query("""
-            DELETE FROM webhook_deliveries WHERE agency_id = \(connection.agencyID) AND attempted_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
+            DELETE FROM webhook_deliveries WHERE agency_id = \(connection.agencyID)
+              AND attempted_at < now() - \(Double(age.components.seconds)) * interval '1 second' RETURNING id
             """, logger: logger)
         var n = 0
         for try await _ in rows { n += 1 }
