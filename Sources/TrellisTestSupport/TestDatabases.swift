@@ -44,6 +44,7 @@ public actor TestDatabases {
             try await runBlocking {
                 let connection = try LibPQConnection(conninfo: admin.conninfo)
                 try connection.execute("SET client_min_messages = warning")
+                try Self.dropLeftovers(on: connection)
                 try connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
                 try connection.execute("CREATE DATABASE \(name)")
             }
@@ -57,6 +58,19 @@ public actor TestDatabases {
         }
         template = task
         return try await task.value
+    }
+
+    /// The template and the databases of test processes that are gone (killed, or stopped before their suites dropped
+    /// them): on a cluster kept between runs they would pile up, a thousand after a few days here.
+    static func dropLeftovers(on connection: LibPQConnection) throws {
+        let rows = try connection.execute("""
+            SELECT datname FROM pg_database WHERE datname ~ '^(trellis_template_[0-9]+|t[0-9]+_[0-9]+_[a-z0-9_]*)$'
+            """)
+        for name in rows.compactMap({ $0.first ?? nil }) {
+            let digits = name.drop { !$0.isNumber }.prefix { $0.isNumber }
+            guard let pid = Int32(digits), pid != ProcessInfo.processInfo.processIdentifier, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            _ = try? connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
     }
 
     /// A fresh database copied from the template.
