@@ -44,6 +44,11 @@ if [ $# -eq 0 ] || [ "${TRELLIS_DEPLOY:-}" = 1 ]; then
     echo "▸ failover: pg_auto_failover, the primary killed under load (Tests/deploy/failover.sh)"
     Tests/deploy/failover.sh .build/debug
 fi
+if [ $# -eq 0 ] || [ "${TRELLIS_DEPLOY:-}" = 1 ]; then
+    # The smoke deploy/citus.sh runs on Citus (which CI cannot install), here on plain PostgreSQL.
+    echo "▸ the request-path smoke on plain PostgreSQL (Tests/deploy/run-request-path-smoke.sh)"
+    Tests/deploy/run-request-path-smoke.sh "$TRELLIS_TEST_ADMIN_URL"
+fi
 if [ $# -eq 0 ] || [ "${TRELLIS_FUZZ:-}" = 1 ]; then
     # The whole contract fuzzed against a real trellis-api (skipped when only some tests are asked for).
     echo "▸ schemathesis over docs/openapi.yaml (every check, ${TRELLIS_FUZZ_SECONDS:-150} s)"
