@@ -23,11 +23,12 @@ public struct ExportBundleJob: JobKind {
 
     /// Records the export and its job in the caller's transaction: both commit or neither.
     public static func enqueue(
-        agency: AgencyID, format: ExportFormat, client: UUID?, plan: UUID?, requestedBy: UUID,
+        format: ExportFormat, client: UUID?, plan: UUID?, requestedBy: UUID,
         queue: JobQueue, store: ExportStore, on connection: TenantConnection
     ) async throws -> ExportRecord {
+        let agency = connection.agency
         let id = UUID()
-        _ = try await store.create(id: id, agency: agency, format: format.rawValue, client: client, plan: plan, requestedBy: requestedBy, on: connection)
+        _ = try await store.create(id: id, format: format.rawValue, client: client, plan: plan, requestedBy: requestedBy, on: connection)
         let job = try NewJob(Self.self, Arguments(exportId: id), queue: Self.queue, agencyID: agency.rawValue, maxAttempts: 5)
         let jobID = try await queue.enqueue(job, on: connection.connection)
         try await store.attachJob(id, job: jobID, on: connection)

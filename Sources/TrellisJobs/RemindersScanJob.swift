@@ -81,11 +81,11 @@ public struct RemindersScanJob: JobKindWithoutArguments {
                 for reminder in ReminderRule.reminders(for: tasks, now: now, window: window) {
                     guard let record = records[reminder.taskID] else { continue }
                     let claimed = try await notifications.claimReminder(
-                        agency: agency, plan: plan.id, task: record.id, kind: reminder.kind.rawValue, instant: reminder.instant, on: connection)
+                        plan: plan.id, task: record.id, kind: reminder.kind.rawValue, instant: reminder.instant, on: connection)
                     guard claimed else { continue }
                     created += 1
                     if let assignee = record.assigneeId {
-                        try await notifications.create(agency: agency, .init(
+                        try await notifications.create(.init(
                             memberId: assignee, kind: reminder.kind.rawValue, title: ReminderRule.title(reminder.kind, task: record.name),
                             body: ReminderRule.body(reminder.kind, task: record.name, plan: plan.name, instant: reminder.instant, timeZone: zone, zoneName: document.calendar.timeZoneID),
                             clientId: plan.clientId, planId: plan.id, taskId: record.id), on: connection)
@@ -94,7 +94,7 @@ public struct RemindersScanJob: JobKindWithoutArguments {
                         kind: reminder.kind.rawValue, at: reminder.instant, clientId: plan.clientId.lowercasedString,
                         clientName: document.client.name, planId: plan.id.lowercasedString, planName: plan.name,
                         taskId: record.id.lowercasedString, taskName: record.name, assigneeId: record.assigneeId?.lowercasedString)
-                    try await WebhookEvents.publish(reminder.kind.event, data: payload, agency: agency, queue: queue, logger: logger, on: connection)
+                    try await WebhookEvents.publish(reminder.kind.event, data: payload, queue: queue, logger: logger, on: connection)
                 }
             }
             return created

@@ -77,7 +77,7 @@ public struct WebhookDeliverJob: JobKind {
             webhookId: arguments.webhookId, deliveryId: arguments.deliveryId, jobId: context.id, event: arguments.event,
             payload: arguments.body, attempt: context.attempt, statusCode: status, error: failure, durationMs: durationMs,
             succeeded: failure == nil)
-        try await database.withTenant(agency) { try await store.recordAttempt(agency: agency, attempt, on: $0) }
+        try await database.withTenant(agency) { try await store.recordAttempt(attempt, on: $0) }
         if let failure {
             if failure == "internal_address" || failure == "scheme" {
                 return .discard(reason: "the webhook's address is not allowed (\(failure))")

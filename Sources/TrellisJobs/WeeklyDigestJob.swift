@@ -74,10 +74,10 @@ public struct WeeklyDigestJob: JobKindWithoutArguments {
                 let today = LocalDate(year: day.year ?? 1970, month: day.month ?? 1, day: day.day ?? 1) ?? LocalDate(dayNumber: 0)
                 let recipients = try await notifications.digestRecipients(client: clientID, on: today, connection: connection)
                 for member in recipients {
-                    try await notifications.create(agency: agency, .init(
+                    try await notifications.create(.init(
                         memberId: member, kind: "digest", title: digest.title, body: digest.body, clientId: clientID), on: connection)
                 }
-                try await WebhookEvents.publish(.digestWeekly, data: digest, agency: agency, queue: queue, logger: logger, on: connection)
+                try await WebhookEvents.publish(.digestWeekly, data: digest, queue: queue, logger: logger, on: connection)
                 sent[clientID] = digest
             }
             return sent

@@ -33,9 +33,9 @@ enum DemoData {
             let roles = RoleStore(logger: logger)
             let assignments = AssignmentStore(logger: logger)
             _ = try await credentials.createAgency(id: agency, name: "Northwind Community Studio", slug: agencySlug, on: connection)
-            try await roles.seedCatalog(agency: agency, on: connection)
+            try await roles.seedCatalog(on: connection)
 
-            let aurora = try await clients.create(id: UUID(), agency: agency, ClientDraft(
+            let aurora = try await clients.create(id: UUID(), ClientDraft(
                 name: "Café Aurora", slug: "cafe-aurora", industry: "Specialty coffee roaster", timeZone: "Europe/Madrid",
                 status: .onboarding,
                 channels: [TrellisDomain.Channel(network: "instagram", handle: "@cafeaurora", audienceSize: 18_400),
@@ -43,7 +43,7 @@ enum DemoData {
                            TrellisDomain.Channel(network: "newsletter", handle: "Aurora Notes", audienceSize: 2_900)],
                 goals: [Goal(name: "Grow the Instagram community", metric: "followers", target: 25_000),
                         Goal(name: "Online orders from social", metric: "orders per month", target: 400)]), on: connection)
-            let brightside = try await clients.create(id: UUID(), agency: agency, ClientDraft(
+            let brightside = try await clients.create(id: UUID(), ClientDraft(
                 name: "Brightside Bikes", slug: "brightside-bikes", industry: "Urban cycling retail", timeZone: "America/New_York",
                 status: .active,
                 channels: [TrellisDomain.Channel(network: "instagram", handle: "@brightsidebikes", audienceSize: 42_000),
@@ -53,7 +53,7 @@ enum DemoData {
                         Goal(name: "Workshop sign-ups", metric: "sign-ups per month", target: 150)]), on: connection)
 
             func member(_ email: String, _ name: String, _ role: MemberRole, capacity: Double, client: ClientRecord? = nil, signIn: Bool = false) async throws -> MemberRecord {
-                try await people.createMember(id: UUID(), agency: agency, MemberDraft(
+                try await people.createMember(id: UUID(), MemberDraft(
                     email: email, displayName: name, role: role, clientID: client.map { ClientID($0.id) }, weeklyCapacityHours: capacity),
                     passwordHash: signIn ? hash : nil, on: connection)
             }
@@ -62,9 +62,9 @@ enum DemoData {
             let ana = try await member("ana@northwind.example", "Ana Lima", .consultant, capacity: 25, signIn: true)
             let ben = try await member("ben@northwind.example", "Ben Okafor", .consultant, capacity: 40, signIn: true)
             _ = try await member("lucia@cafeaurora.example", "Lucía Ortega (Café Aurora)", .clientViewer, capacity: 0, client: aurora, signIn: true)
-            _ = try await people.createContact(id: UUID(), agency: agency, ContactDraft(
+            _ = try await people.createContact(id: UUID(), ContactDraft(
                 clientID: ClientID(aurora.id), name: "Lucía Ortega", email: "lucia@cafeaurora.example", title: "Founder", weeklyCapacityHours: nil), on: connection)
-            _ = try await people.createContact(id: UUID(), agency: agency, ContactDraft(
+            _ = try await people.createContact(id: UUID(), ContactDraft(
                 clientID: ClientID(brightside.id), name: "Sam Carter", email: "sam@brightside.example", title: "Marketing lead",
                 weeklyCapacityHours: 10), on: connection)
 
@@ -73,7 +73,7 @@ enum DemoData {
             let end = start.adding(days: 26 * 7 - 3)
             let role = { (key: String) in try await roles.byKey(key, on: connection).id }
             func assign(_ who: MemberRecord, _ client: ClientRecord, _ roleKey: String, _ allocation: Allocation, _ commitment: Commitment = .hard) async throws {
-                _ = try await assignments.create(id: UUID(), agency: agency, refs: .init(member: who.id, client: client.id, role: try await role(roleKey)),
+                _ = try await assignments.create(id: UUID(), refs: .init(member: who.id, client: client.id, role: try await role(roleKey)),
                     AssignmentDraft(allocation: allocation, startsOn: start, endsOn: end, commitment: commitment), on: connection)
             }
             // Ana is the hybrid: community lead for Aurora and social media for Brightside.
@@ -89,14 +89,14 @@ enum DemoData {
             let plans = PlanStore(logger: logger)
             for client in [aurora, brightside] {
                 let plan = try await plans.createFromTemplate(
-                    agency: agency, client: client.id, templateID: PlanStore.builtInTemplateID, startsOn: start, name: nil, on: connection)
+                    client: client.id, templateID: PlanStore.builtInTemplateID, startsOn: start, name: nil, on: connection)
                 let scheduled = try await PlanOperations.scheduleNew(
-                    PlanID(plan), agency: agency, plans: plans, queue: JobQueue(client: database.client, logger: logger), on: connection)
-                try await recordProgress(scheduled, agency: agency, plans: plans, on: connection)
+                    PlanID(plan), plans: plans, queue: JobQueue(client: database.client, logger: logger), on: connection)
+                try await recordProgress(scheduled, plans: plans, on: connection)
                 // A baseline as the plan was agreed, so the plan page draws its ghost bars.
-                _ = try await plans.saveBaseline(agency: agency, plan: plan, name: "Agreed plan", scheduled.timeline, on: connection)
+                _ = try await plans.saveBaseline(plan: plan, name: "Agreed plan", scheduled.timeline, on: connection)
             }
-            _ = try await people.addTimeOff(id: UUID(), agency: agency, member: ben.id,
+            _ = try await people.addTimeOff(id: UUID(), member: ben.id,
                 TimeOff(startsOn: start.adding(days: 35), endsOn: start.adding(days: 39), reason: "Holiday"),
                 on: connection)
         }
@@ -105,7 +105,7 @@ enum DemoData {
 
     /// Work the demo team has done by now: tasks that should be finished are, and the ones under way are partly done,
     /// so Today shows plans on track rather than everything late.
-    static func recordProgress(_ scheduled: ScheduledPlan, agency: AgencyID, plans: PlanStore, on connection: TenantConnection) async throws {
+    static func recordProgress(_ scheduled: ScheduledPlan, plans: PlanStore, on connection: TenantConnection) async throws {
         var plan = scheduled.plan
         let now = Date()
         var delta = PlanDelta()
@@ -118,6 +118,6 @@ enum DemoData {
             let one = try plan.apply(.updateTask(id, patch))
             for changed in one.writtenTasks { delta.touch(changed) }
         }
-        _ = try await plans.write(delta, of: plan, agency: agency, notices: [], assignees: [], bumpVersion: false, on: connection)
+        _ = try await plans.write(delta, of: plan, notices: [], assignees: [], bumpVersion: false, on: connection)
     }
 }

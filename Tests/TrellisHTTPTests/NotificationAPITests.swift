@@ -8,7 +8,7 @@ import TrellisStore
 struct NotificationAPITests {
     func notify(_ api: APIHarness, member: String, title: String) async throws -> String {
         try await api.db.tenantDatabase.withTenant(api.agencyA) { connection in
-            try await NotificationStore(logger: api.db.logger).create(agency: api.agencyA, .init(
+            try await NotificationStore(logger: api.db.logger).create(.init(
                 memberId: UUID(uuidString: member)!, kind: "task_due", title: title, body: "b"), on: connection).id.uuidString.lowercased()
         }
     }

@@ -45,7 +45,7 @@ struct TenantBoundaryTests {
             let webhook = try await api.call(.post, "/v1/webhooks", token: api.tokenA, json: #"{"url":"http://127.0.0.1:9/hook","events":["task.due"]}"#).string("id") ?? ""
             let ownerA = ((try await api.call(.get, "/v1/me", token: api.tokenA)).json["member"] as? [String: Any])?["id"] as? String ?? ""
             let notification = try await api.db.tenantDatabase.withTenant(api.agencyA) { connection in
-                try await NotificationStore(logger: api.db.logger).create(agency: api.agencyA, .init(
+                try await NotificationStore(logger: api.db.logger).create(.init(
                     memberId: UUID(uuidString: ownerA) ?? UUID(), kind: "digest", title: "t", body: "b"), on: connection).id.uuidString
             }
             let exportJob = ((try await api.call(.get, "/v1/exports/\(exportID)", token: api.tokenA)).json["export"] as? [String: Any])?["jobId"] as? Int ?? 0

@@ -118,7 +118,7 @@ struct RecomputeTests {
                 try await h.database.withTenant(agency) { connection in
                     let document = try await store.plans(client: client, on: connection)
                     #expect(document.count == 1)
-                    let results = try await PlanOperations.enqueueRecompute(agency: agency, client: ClientID(client), plans: store, queue: queue, logger: logger, on: connection)
+                    let results = try await PlanOperations.enqueueRecompute(client: ClientID(client), plans: store, queue: queue, logger: logger, on: connection)
                     #expect(results.count == 1)
                     throw Abort()
                 }

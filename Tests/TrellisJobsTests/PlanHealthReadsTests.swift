@@ -31,10 +31,10 @@ struct PlanHealthReadsTests {
             let store = PlanStore(logger: logger), reads = PlanHealthReads(logger: logger)
             var seen = Set<PlanHealth>()
             for now in ["2026-03-01T00:00:00Z", "2026-04-15T12:00:00Z", "2027-06-01T00:00:00Z"].compactMap({ ISO8601DateFormatter().date(from: $0) }) {
-                let facts = try await database.withTenant(agency) { try await reads.plans(agency: agency, now: now, on: $0) }
+                let facts = try await database.withTenant(agency) { try await reads.plans(now: now, on: $0) }
                 #expect(facts.count == 2)
                 for plan in facts {
-                    let loaded = try await database.withTenant(agency) { try await store.load(plan.id, agency: agency, lock: false, on: $0) }
+                    let loaded = try await database.withTenant(agency) { try await store.load(plan.id, lock: false, on: $0) }
                     let baseline = try await database.withTenant(agency) { try await store.baselines(plan: plan.id.rawValue, on: $0) }.last
                     let timeline = try loaded.plan.schedule()
                     let expected = PlanHealth.assess(loaded.plan, timeline, baselineFinish: baseline?.finish, now: now)
@@ -48,9 +48,9 @@ struct PlanHealthReadsTests {
 
             // This week's work, on each plan's own calendar days.
             let week = try await database.withTenant(agency) {
-                try await reads.weekTasks(agency: agency, from: LocalDate("2026-03-02")!, through: LocalDate("2026-03-08")!, on: $0)
+                try await reads.weekTasks(from: LocalDate("2026-03-02")!, through: LocalDate("2026-03-08")!, on: $0)
             }
-            let loaded = try await database.withTenant(agency) { try await store.load(PlanID(first), agency: agency, lock: false, on: $0) }
+            let loaded = try await database.withTenant(agency) { try await store.load(PlanID(first), lock: false, on: $0) }
             let timeline = try loaded.plan.schedule()
             let expectedIDs = Set(timeline.tasks.filter { scheduled in
                 guard !scheduled.isSummary, (loaded.plan.task(TaskID(UUID(uuidString: scheduled.id)!))?.percentComplete ?? 0) < 100 else { return false }

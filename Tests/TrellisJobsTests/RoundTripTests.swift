@@ -63,7 +63,7 @@ struct PlanColumnsRoundTripTests {
             let (_, plan) = try await h.clientWithPlan()
             let store = PlanStore(logger: h.logger)
             let (agency, database) = (h.agency, h.database)
-            let before = try await database.withTenant(agency) { try await store.load(PlanID(plan), agency: agency, lock: true, on: $0) }
+            let before = try await database.withTenant(agency) { try await store.load(PlanID(plan), lock: true, on: $0) }
             var changed = before.plan
             var delta = PlanDelta()
             let work = changed.tasks.indices.filter { changed.tasks[$0].durationMinutes > 0 }
@@ -83,8 +83,8 @@ struct PlanColumnsRoundTripTests {
             delta.touch(changed.tasks[a].id)
             delta.touch(changed.tasks[b].id)
             let (written, touched) = (changed, delta)
-            _ = try await database.withTenant(agency) { try await store.write(touched, of: written, agency: agency, notices: [], assignees: [], on: $0) }
-            let after = try await database.withTenant(agency) { try await store.load(PlanID(plan), agency: agency, lock: false, on: $0) }
+            _ = try await database.withTenant(agency) { try await store.write(touched, of: written, notices: [], assignees: [], on: $0) }
+            let after = try await database.withTenant(agency) { try await store.load(PlanID(plan), lock: false, on: $0) }
             #expect(after.plan.tasks[a] == written.tasks[a])
             #expect(after.plan.tasks[b] == written.tasks[b])
             #expect(after.plan.tasks.count == before.plan.tasks.count)

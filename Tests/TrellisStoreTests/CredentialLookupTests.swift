@@ -69,7 +69,7 @@ struct CredentialLookupTests {
             #expect(try await db.apiDatabase.withSystem { try await store.loginCandidate(agencySlug: "agency-b", email: "owner@a.example", on: $0) } == nil)
 
             let session = try await db.apiDatabase.withTenant(a) {
-                try await store.createSession(agency: a, member: ownerA, lifetime: .seconds(600), on: $0)
+                try await store.createSession(member: ownerA, lifetime: .seconds(600), on: $0)
             }
             #expect(CredentialStore.agency(ofSecret: session.secret, prefix: "trs_") == a)
             let found = try await db.apiDatabase.withSingleStatement { try await store.authenticateSession(session.secret, on: $0) }

@@ -62,12 +62,12 @@ struct DistributableSchemaTests {
                 database: db.tenantDatabase, name: "A", slug: "agency-a", owner: owner, passwordHash: nil)
             let logger = db.logger
             let (member, contact) = try await db.tenantDatabase.withTenant(agency) { connection in
-                let client = try await ClientStore(logger: logger).create(id: UUID(), agency: agency, ClientDraft(
+                let client = try await ClientStore(logger: logger).create(id: UUID(), ClientDraft(
                     name: "Brand", slug: "brand", industry: nil, timeZone: "Europe/Madrid", status: .active, channels: [], goals: []), on: connection)
-                let contact = try await PeopleStore(logger: logger).createContact(id: UUID(), agency: agency, ContactDraft(
+                let contact = try await PeopleStore(logger: logger).createContact(id: UUID(), ContactDraft(
                     clientID: ClientID(client.id), name: "Casey", email: "casey@brand.example", title: nil, weeklyCapacityHours: nil), on: connection)
                 _ = try await ShareLinkStore(logger: logger).create(
-                    agency: agency, client: client.id, contact: contact.id, createdBy: MemberID(ownerID), lifetime: .seconds(3600), on: connection)
+                    client: client.id, contact: contact.id, createdBy: MemberID(ownerID), lifetime: .seconds(3600), on: connection)
                 let rows = try await connection.query(
                     "SELECT id FROM members WHERE agency_id = \(agency.rawValue) AND contact_id = \(contact.id)", logger: logger)
                 var member: UUID?

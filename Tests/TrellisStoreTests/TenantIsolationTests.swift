@@ -18,7 +18,7 @@ struct TenantIsolationTests {
         for (agency, names) in [(a, ["Alpha", "Apex", "Arc"]), (b, ["Beta", "Bolt"])] {
             try await database.withTenant(agency) { connection in
                 for name in names {
-                    _ = try await store.create(id: UUID(), agency: agency, ClientDraft(
+                    _ = try await store.create(id: UUID(), ClientDraft(
                         name: name, slug: Slug.make(from: name), industry: nil, timeZone: "Europe/Madrid", status: .active, channels: [], goals: []),
                         on: connection)
                 }

@@ -53,14 +53,14 @@ public struct PlanOperations: Sendable {
         try principal.require(.writePlans)
         let (plans, queue, maxTasks) = (self.plans, self.queue, self.maxTasksPerPlan)
         return try await database.withTenant(principal.agencyID) { connection in
-            var loaded = try await plans.load(id, agency: principal.agencyID, lock: true, on: connection)
+            var loaded = try await plans.load(id, lock: true, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             if let expectedVersion, expectedVersion != loaded.record.version {
                 throw StoreError.versionConflict(expected: expectedVersion, actual: loaded.record.version)
             }
             var delta = try loaded.plan.apply(change, maxTasks: maxTasks)
             return try await Self.scheduleAndWrite(
-                &loaded, delta: &delta, because: "\(loaded.plan.name) was edited", bumpVersion: true, agency: principal.agencyID,
+                &loaded, delta: &delta, because: "\(loaded.plan.name) was edited", bumpVersion: true, 
                 plans: plans, queue: queue, on: connection)
         }
     }
@@ -78,18 +78,18 @@ public struct PlanOperations: Sendable {
         let (plans, queue) = (self.plans, self.queue)
         return try await database.withTenant(principal.agencyID) { connection in
             let id = try await plans.createFromTemplate(
-                agency: principal.agencyID, client: client.rawValue, templateID: template, startsOn: startsOn, name: name, on: connection)
-            return try await Self.scheduleNew(PlanID(id), agency: principal.agencyID, plans: plans, queue: queue, on: connection)
+                client: client.rawValue, templateID: template, startsOn: startsOn, name: name, on: connection)
+            return try await Self.scheduleNew(PlanID(id), plans: plans, queue: queue, on: connection)
         }
     }
 
     /// Schedules a plan just written in `connection`'s transaction and records its dates (nothing moved yet).
     public static func scheduleNew(
-        _ id: PlanID, agency: AgencyID, plans: PlanStore, queue: JobQueue, on connection: TenantConnection
+        _ id: PlanID, plans: PlanStore, queue: JobQueue, on connection: TenantConnection
     ) async throws -> ScheduledPlan {
-        var loaded = try await plans.load(id, agency: agency, lock: false, on: connection)
+        var loaded = try await plans.load(id, lock: false, on: connection)
         var delta = PlanDelta()
-        return try await scheduleAndWrite(&loaded, delta: &delta, because: "", bumpVersion: false, agency: agency, plans: plans, queue: queue, on: connection)
+        return try await scheduleAndWrite(&loaded, delta: &delta, because: "", bumpVersion: false, plans: plans, queue: queue, on: connection)
     }
 
     /// The plan and its timeline, as it stands.
@@ -97,7 +97,7 @@ public struct PlanOperations: Sendable {
         try principal.require(.readPlans)
         let plans = self.plans
         return try await database.withTenant(principal.agencyID) { connection in
-            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             return ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
                                  memberNames: loaded.memberNames, moved: [])
@@ -109,7 +109,7 @@ public struct PlanOperations: Sendable {
         try principal.require(.readPlans)
         let plans = self.plans
         return try await database.withTenant(principal.agencyID) { connection in
-            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             let latest = try await plans.baselines(plan: id.rawValue, on: connection).last
             return (ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
@@ -122,7 +122,7 @@ public struct PlanOperations: Sendable {
         try principal.require(.readPlans)
         let plans = self.plans
         return try await database.withTenant(principal.agencyID) { connection in
-            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             var baseline: BaselineRecord?
             if let name {
@@ -141,9 +141,9 @@ public struct PlanOperations: Sendable {
         if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError([FieldError("name", "must not be empty")]) }
         let plans = self.plans
         return try await database.withTenant(principal.agencyID) { connection in
-            let loaded = try await plans.load(id, agency: principal.agencyID, lock: false, on: connection)
+            let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
-            return try await plans.saveBaseline(agency: principal.agencyID, plan: id.rawValue, name: name, try loaded.plan.schedule(), on: connection)
+            return try await plans.saveBaseline(plan: id.rawValue, name: name, try loaded.plan.schedule(), on: connection)
         }
     }
 
@@ -155,7 +155,7 @@ public struct PlanOperations: Sendable {
         let (plans, queue, logger) = (self.plans, self.queue, database.logger)
         try await database.withTenant(principal.agencyID) { connection in
             try await plans.setCalendar(client: client.rawValue, calendar, on: connection)
-            try await Self.enqueueRecompute(agency: principal.agencyID, client: client, plans: plans, queue: queue, logger: logger, on: connection)
+            try await Self.enqueueRecompute(client: client, plans: plans, queue: queue, logger: logger, on: connection)
         }
     }
 
@@ -163,8 +163,9 @@ public struct PlanOperations: Sendable {
     /// already pending keeps that one.
     @discardableResult
     public static func enqueueRecompute(
-        agency: AgencyID, client: ClientID, plans: PlanStore, queue: JobQueue, logger: Logger, on connection: TenantConnection
+        client: ClientID, plans: PlanStore, queue: JobQueue, logger: Logger, on connection: TenantConnection
     ) async throws -> [EnqueueResult] {
+        let agency = connection.agency
         let jobs = try await plans.plans(client: client.rawValue, on: connection).map { plan in
             try NewJob(PlanRecompute(planId: plan.id), agencyID: agency.rawValue, maxAttempts: 5, uniqueKey: PlanRecompute.uniqueKey(plan: plan.id))
         }
@@ -175,11 +176,11 @@ public struct PlanOperations: Sendable {
     public func recompute(_ id: PlanID, agency: AgencyID) async throws -> [TaskMove] {
         let (plans, queue) = (self.plans, self.queue)
         return try await database.withTenant(agency) { connection in
-            var loaded = try await plans.load(id, agency: agency, lock: true, on: connection)
+            var loaded = try await plans.load(id, lock: true, on: connection)
             var delta = PlanDelta()
             return try await Self.scheduleAndWrite(
                 &loaded, delta: &delta, because: "The working calendar of \(loaded.client.name) changed", bumpVersion: false,
-                agency: agency, plans: plans, queue: queue, on: connection
+                plans: plans, queue: queue, on: connection
             ).moved
         }
     }
@@ -187,8 +188,7 @@ public struct PlanOperations: Sendable {
     /// The common end of every change: schedule (a plan the engine refuses rolls the change back), record the
     /// published dates, write the change with the notices of what moved, and tell the webhooks.
     static func scheduleAndWrite(
-        _ loaded: inout LoadedPlan, delta: inout PlanDelta, because cause: String, bumpVersion: Bool, agency: AgencyID,
-        plans: PlanStore, queue: JobQueue, extraNotices: [PlanNotice] = [], on connection: TenantConnection
+        _ loaded: inout LoadedPlan, delta: inout PlanDelta, because cause: String, bumpVersion: Bool, plans: PlanStore, queue: JobQueue, extraNotices: [PlanNotice] = [], on connection: TenantConnection
     ) async throws -> ScheduledPlan {
         let timeline = try loaded.plan.schedule()
         let moves = loaded.plan.publish(timeline, into: &delta)
@@ -196,7 +196,7 @@ public struct PlanOperations: Sendable {
         if bumpVersion || delta != PlanDelta() {
             let unnamed = Set(loaded.plan.tasks.compactMap(\.assigneeID)).subtracting(names.keys)
             let (written, newNames) = try await plans.write(
-                delta, of: loaded.plan, agency: agency, notices: extraNotices + PlanMoves.notices(moves, planName: loaded.plan.name, because: cause),
+                delta, of: loaded.plan, notices: extraNotices + PlanMoves.notices(moves, planName: loaded.plan.name, because: cause),
                 assignees: unnamed, bumpVersion: bumpVersion, on: connection)
             record = written
             names.merge(newNames) { a, _ in a }
@@ -204,7 +204,7 @@ public struct PlanOperations: Sendable {
         if !moves.isEmpty {
             try await WebhookEvents.publish(
                 .planRescheduled, data: PlanMoves.payload(moves, plan: loaded.plan, finish: timeline.finish), to: loaded.rescheduledWebhooks,
-                agency: agency, queue: queue, on: connection)
+                queue: queue, on: connection)
         }
         return ScheduledPlan(plan: loaded.plan, record: record, client: loaded.client, timeline: timeline, memberNames: names, moved: moves)
     }
@@ -216,7 +216,7 @@ public struct PlanOperations: Sendable {
         guard principal.role == .clientViewer || TenantPolicy.allows(principal.role, .writePlans) else { throw AccessDenied(action: .writePlans) }
         let (plans, queue, logger) = (self.plans, self.queue, database.logger)
         return try await database.withTenant(principal.agencyID) { connection in
-            var loaded = try await plans.load(id, agency: principal.agencyID, lock: true, on: connection)
+            var loaded = try await plans.load(id, lock: true, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             var delta = try loaded.plan.apply(.completeClientTask(task, comment: comment, at: at))
             guard let done = loaded.plan.task(task) else { throw PlanChangeError.unknownTask }
@@ -227,12 +227,12 @@ public struct PlanOperations: Sendable {
             } ?? []
             let scheduled = try await Self.scheduleAndWrite(
                 &loaded, delta: &delta, because: "\(loaded.client.name) marked “\(done.name)” done", bumpVersion: true,
-                agency: principal.agencyID, plans: plans, queue: queue, extraNotices: notices, on: connection)
+                plans: plans, queue: queue, extraNotices: notices, on: connection)
             try await WebhookEvents.publish(
                 .taskClientDone,
                 data: ClientDonePayload(planId: id.description, taskId: task.description, name: done.name,
                                         clientId: loaded.client.id.description, comment: said, doneAt: at),
-                agency: principal.agencyID, queue: queue, logger: logger, on: connection)
+                queue: queue, logger: logger, on: connection)
             return scheduled
         }
     }

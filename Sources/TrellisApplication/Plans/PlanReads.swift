@@ -31,7 +31,7 @@ extension PlanOperations {
             _ = try await PeopleStore(logger: logger).member(member.rawValue, on: connection)
             var rows: [AssignedTask] = []
             for planID in try await plans.planIDs(assignee: member.rawValue, on: connection) {
-                let loaded = try await plans.load(PlanID(planID), agency: principal.agencyID, lock: false, on: connection)
+                let loaded = try await plans.load(PlanID(planID), lock: false, on: connection)
                 guard TenantPolicy.canSee(client: loaded.client.id, as: principal) else { continue }
                 let plan = loaded.plan
                 let timeline = try plan.schedule()

@@ -42,19 +42,19 @@ public enum WebhookEvents {
     /// Enqueues a delivery of `event` to every subscribed, active webhook of the agency. Returns the job ids.
     @discardableResult
     public static func publish<P: Encodable & Sendable>(
-        _ event: WebhookEvent, data: P, agency: AgencyID, queue: JobQueue, logger: Logger, on connection: TenantConnection
+        _ event: WebhookEvent, data: P, queue: JobQueue, logger: Logger, on connection: TenantConnection
     ) async throws -> [JobID] {
         let hooks = try await WebhookStore(logger: logger).subscribers(event: event.rawValue, on: connection)
-        return try await publish(event, data: data, to: hooks, agency: agency, queue: queue, on: connection)
+        return try await publish(event, data: data, to: hooks, queue: queue, on: connection)
     }
 
     /// Enqueues `event` to the given webhooks (already known to be subscribed), or nothing when there are none.
     @discardableResult
     public static func publish<P: Encodable & Sendable>(
-        _ event: WebhookEvent, data: P, to hooks: [UUID], agency: AgencyID, queue: JobQueue, on connection: TenantConnection
+        _ event: WebhookEvent, data: P, to hooks: [UUID], queue: JobQueue, on connection: TenantConnection
     ) async throws -> [JobID] {
         guard !hooks.isEmpty else { return [] }
-        let jobs = try hooks.map { try delivery(webhook: $0, event: event.rawValue, data: data, agency: agency) }
+        let jobs = try hooks.map { try delivery(webhook: $0, event: event.rawValue, data: data, agency: connection.agency) }
         return try await queue.enqueueBatch(jobs, on: connection.connection).map(\.jobID)
     }
 

@@ -30,7 +30,7 @@ struct SignIn: Sendable {
         }
         limiters.signInBackoff.succeeded(account)
         return try await database.withTenant(candidate.agency) {
-            try await credentials.createSession(agency: candidate.agency, member: candidate.member, lifetime: Self.sessionLifetime, on: $0)
+            try await credentials.createSession(member: candidate.member, lifetime: Self.sessionLifetime, on: $0)
         }
     }
 }

@@ -96,7 +96,7 @@ struct AccountRoutes {
         }
         let credentials = self.credentials
         let (record, secret) = try await database.withTenant(principal.agencyID) {
-            try await credentials.createToken(agency: principal.agencyID, member: holder, name: name, expiresAt: expiresAt, on: $0)
+            try await credentials.createToken(member: holder, name: name, expiresAt: expiresAt, on: $0)
         }
         return JSONBody(CreatedToken(token: TokenBody(record), secret: secret), status: .created)
     }

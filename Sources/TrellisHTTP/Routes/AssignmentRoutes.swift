@@ -39,7 +39,7 @@ struct AssignmentRoutes {
         let (refs, draft) = try Self.read(try await request.jsonObject(context: context), base: nil)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.create(id: UUID(), agency: principal.agencyID, refs: refs, draft, on: $0)
+            try await store.create(id: UUID(), refs: refs, draft, on: $0)
         }
         return .created(AssignmentBody(record), version: record.version, at: "/v1/assignments/\(record.id.lowercasedString)")
     }

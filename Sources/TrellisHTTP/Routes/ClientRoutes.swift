@@ -49,7 +49,7 @@ struct ClientRoutes {
         let draft = try Self.draft(from: try await request.jsonObject(context: context), base: nil)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.create(id: UUID(), agency: principal.agencyID, draft, on: $0)
+            try await store.create(id: UUID(), draft, on: $0)
         }
         return .created(ClientBody(record), version: record.version, at: "/v1/clients/\(record.id.lowercasedString)")
     }

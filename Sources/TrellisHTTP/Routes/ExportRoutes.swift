@@ -56,7 +56,7 @@ struct ExportRoutes {
             if try await plans.taskCount(plan: planID, on: connection) > limit {
                 try await Self.checkExportBudget(limits, exports: exports, on: connection)
                 return .job(try await ExportBundleJob.enqueue(
-                    agency: principal.agencyID, format: format, client: nil, plan: planID, requestedBy: principal.memberID.rawValue,
+                    format: format, client: nil, plan: planID, requestedBy: principal.memberID.rawValue,
                     queue: queue, store: exports, on: connection))
             }
             return .file(try await PlanExports.render(plan: planID, format: format, baselineName: baseline, now: Date(), store: plans, on: connection))
@@ -120,7 +120,7 @@ struct ExportRoutes {
         let record = try await database.withTenant(principal.agencyID) { connection in
             try await Self.checkExportBudget(limits, exports: exports, on: connection)
             return try await ExportBundleJob.enqueue(
-                agency: principal.agencyID, format: format, client: client, plan: nil, requestedBy: principal.memberID.rawValue,
+                format: format, client: client, plan: nil, requestedBy: principal.memberID.rawValue,
                 queue: queue, store: exports, on: connection)
         }
         var response = try JSONBody(Self.view(record), status: .accepted).response(from: request, context: context)
@@ -188,7 +188,7 @@ struct ExportRoutes {
         let (plans, exports) = (self.plans, self.exports)
         let secret = try await database.withTenant(principal.agencyID) { connection in
             try PlanRoutes.checkVisible(try await plans.plan(id, on: connection), to: principal)
-            return try await exports.rotateFeed(agency: principal.agencyID, .plan(id), on: connection)
+            return try await exports.rotateFeed(.plan(id), on: connection)
         }
         return JSONBody(feedView(secret, request), status: .created)
     }
@@ -203,7 +203,7 @@ struct ExportRoutes {
         let exports = self.exports
         let secret = try await database.withTenant(principal.agencyID) { connection in
             _ = try await PeopleStore(logger: exports.logger).member(id, on: connection)
-            return try await exports.rotateFeed(agency: principal.agencyID, .member(id), on: connection)
+            return try await exports.rotateFeed(.member(id), on: connection)
         }
         return JSONBody(feedView(secret, request), status: .created)
     }

@@ -36,7 +36,7 @@ struct JobRoutes {
     @Sendable func summary(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Summary> {
         let principal = try context.require(Self.action)
         let store = self.store
-        return JSONBody(Summary(counts: try await database.withTenant(principal.agencyID) { try await store.summary(agency: principal.agencyID, on: $0) }))
+        return JSONBody(Summary(counts: try await database.withTenant(principal.agencyID) { try await store.summary(on: $0) }))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<JobBody>> {
@@ -56,7 +56,7 @@ struct JobRoutes {
         if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
         let store = self.store
         let items = try await database.withTenant(principal.agencyID) { [cursor, limit] connection in
-            try await store.list(agency: principal.agencyID, state: state, before: cursor, limit: limit + 1, on: connection)
+            try await store.list(state: state, before: cursor, limit: limit + 1, on: connection)
         }
         let page = Array(items.prefix(limit))
         return JSONBody(ListPage(items: page.map(JobBody.init), nextCursor: items.count > limit ? page.last.map { "\($0.id)" } : nil))
@@ -64,7 +64,7 @@ struct JobRoutes {
 
     func owned(_ id: Int64, _ principal: Principal) async throws -> AgencyJobStore.JobView {
         let store = self.store
-        guard let job = try await database.withTenant(principal.agencyID, { try await store.job(id, agency: principal.agencyID, on: $0) }) else {
+        guard let job = try await database.withTenant(principal.agencyID, { try await store.job(id, on: $0) }) else {
             throw Problem.notFound("job")
         }
         return job

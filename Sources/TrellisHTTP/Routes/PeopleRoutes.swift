@@ -47,7 +47,7 @@ struct PeopleRoutes {
         let hash: String? = if let password { try await hasher.hash(password) } else { nil }
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.createMember(id: UUID(), agency: principal.agencyID, draft, passwordHash: hash, on: $0)
+            try await store.createMember(id: UUID(), draft, passwordHash: hash, on: $0)
         }
         return .created(MemberBody(record), version: record.version, at: "/v1/members/\(record.id.lowercasedString)")
     }
@@ -148,7 +148,7 @@ struct PeopleRoutes {
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) { connection in
             _ = try await store.member(member, on: connection)
-            return try await store.addTimeOff(id: UUID(), agency: principal.agencyID, member: member, timeOff, on: connection)
+            return try await store.addTimeOff(id: UUID(), member: member, timeOff, on: connection)
         }
         return .created(TimeOffBody(record), at: "/v1/members/\(member.lowercasedString)/time-off/\(record.id.lowercasedString)")
     }
@@ -190,7 +190,7 @@ struct PeopleRoutes {
         try draft.validate()
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.createContact(id: UUID(), agency: principal.agencyID, draft, on: $0)
+            try await store.createContact(id: UUID(), draft, on: $0)
         }
         return .created(ContactBody(record), at: "/v1/contacts/\(record.id.lowercasedString)")
     }

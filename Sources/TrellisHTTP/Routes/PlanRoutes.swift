@@ -75,7 +75,7 @@ struct PlanRoutes {
         let template = try await Self.template(from: request, context: context)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.saveTemplate(id: UUID(), agency: principal.agencyID, template, expectedVersion: nil, on: $0)
+            try await store.saveTemplate(id: UUID(), template, expectedVersion: nil, on: $0)
         }
         return .created(TemplateView(record), version: record.version, at: "/v1/templates/\(record.id.lowercasedString)")
     }
@@ -89,7 +89,7 @@ struct PlanRoutes {
         let record = try await database.withTenant(principal.agencyID) { connection in
             let current = try await store.template(id, on: connection)
             if current.builtIn { throw Problem(.forbidden, detail: "the built-in template cannot be changed; copy it instead") }
-            return try await store.saveTemplate(id: id, agency: principal.agencyID, template, expectedVersion: expected, on: connection)
+            return try await store.saveTemplate(id: id, template, expectedVersion: expected, on: connection)
         }
         return Versioned(body: TemplateView(record), version: record.version)
     }

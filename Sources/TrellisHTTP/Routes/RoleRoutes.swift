@@ -31,7 +31,7 @@ struct RoleRoutes {
         let role = try Self.role(from: try await request.jsonObject(context: context), base: nil)
         let store = self.store
         let record = try await database.withTenant(principal.agencyID) {
-            try await store.create(id: UUID(), agency: principal.agencyID, role, on: $0)
+            try await store.create(id: UUID(), role, on: $0)
         }
         return .created(RoleBody(record), at: "/v1/roles/\(record.id.lowercasedString)")
     }

@@ -86,7 +86,7 @@ struct WebhookRoutes {
         guard let url, let events else { throw Problem(.malformedRequest) }
         let store = self.store
         let created = try await database.withTenant(principal.agencyID) { connection in
-            var (record, secret) = try await store.create(agency: principal.agencyID, url: url, events: events, description: description, on: connection)
+            var (record, secret) = try await store.create(url: url, events: events, description: description, on: connection)
             if active == false {
                 record = try await store.update(record.id, url: nil, events: nil, active: false, description: nil, clearDescription: false, on: connection)
             }

@@ -35,9 +35,9 @@ public struct AgencyJobStore: Sendable {
         public var errors: [ErrorEntry]
     }
 
-    public func summary(agency: AgencyID, on connection: TenantConnection) async throws -> [Count] {
+    public func summary(on connection: TenantConnection) async throws -> [Count] {
         let rows = try await connection.query("""
-            SELECT queue, state::text, count(*) FROM trellis_jobs WHERE agency_id = \(agency.rawValue) GROUP BY 1, 2 ORDER BY 1, 2
+            SELECT queue, state::text, count(*) FROM trellis_jobs WHERE agency_id = \(connection.agencyID) GROUP BY 1, 2 ORDER BY 1, 2
             """, logger: logger)
         var counts: [Count] = []
         for try await (queue, state, count) in rows.decode((String, String, Int).self) { counts.append(Count(queue: queue, state: state, count: count)) }
@@ -47,10 +47,10 @@ public struct AgencyJobStore: Sendable {
     static let columns = "id, queue, kind, state::text, attempt, max_attempts, run_at, attempted_at, finalized_at, created_at, errors::text"
 
     /// The agency's jobs, newest first, optionally in one state; `before` is an id cursor.
-    public func list(agency: AgencyID, state: String?, before: Int64?, limit: Int, on connection: TenantConnection) async throws -> [JobView] {
+    public func list(state: String?, before: Int64?, limit: Int, on connection: TenantConnection) async throws -> [JobView] {
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM trellis_jobs
-            WHERE agency_id = \(agency.rawValue) AND (\(state)::text IS NULL OR state::text = \(state))
+            WHERE agency_id = \(connection.agencyID) AND (\(state)::text IS NULL OR state::text = \(state))
               AND (\(before)::int8 IS NULL OR id < \(before))
             ORDER BY id DESC LIMIT \(limit)
             """, logger: logger)
@@ -59,10 +59,10 @@ public struct AgencyJobStore: Sendable {
         return jobs
     }
 
-    /// The job if it belongs to `agency`; nil otherwise (another agency's job is as missing as none).
-    public func job(_ id: Int64, agency: AgencyID, on connection: TenantConnection) async throws -> JobView? {
+    /// The job if it belongs to the connection's agency; nil otherwise (another agency's job is as missing as none).
+    public func job(_ id: Int64, on connection: TenantConnection) async throws -> JobView? {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM trellis_jobs WHERE id = \(id) AND agency_id = \(agency.rawValue)
+            SELECT \(unescaped: Self.columns) FROM trellis_jobs WHERE id = \(id) AND agency_id = \(connection.agencyID)
             """, logger: logger)
         for try await row in rows { return try Self.decode(row) }
         return nil

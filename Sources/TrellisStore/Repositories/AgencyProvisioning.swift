@@ -17,9 +17,9 @@ public enum AgencyProvisioning {
         let logger = database.logger
         let (ownerID, secret) = try await database.withTenant(agency) { connection in
             _ = try await CredentialStore(logger: logger).createAgency(id: agency, name: name, slug: slug, on: connection)
-            try await RoleStore(logger: logger).seedCatalog(agency: agency, on: connection)
-            let member = try await PeopleStore(logger: logger).createMember(id: UUID(), agency: agency, owner, passwordHash: passwordHash, on: connection)
-            let secret = try await CredentialStore(logger: logger).createToken(agency: agency, member: member.id, name: "owner", on: connection).1
+            try await RoleStore(logger: logger).seedCatalog(on: connection)
+            let member = try await PeopleStore(logger: logger).createMember(id: UUID(), owner, passwordHash: passwordHash, on: connection)
+            let secret = try await CredentialStore(logger: logger).createToken(member: member.id, name: "owner", on: connection).1
             return (member.id, secret)
         }
         return (agency, ownerID, secret)
@@ -34,7 +34,7 @@ public enum AgencyProvisioning {
             guard let member = try await PeopleStore(logger: logger).memberID(email: email, on: connection) else {
                 throw NoSuch(description: "no member \(email) in \(agencySlug)")
             }
-            return try await CredentialStore(logger: logger).createToken(agency: agency, member: member, name: name, on: connection).1
+            return try await CredentialStore(logger: logger).createToken(member: member, name: name, on: connection).1
         }
     }
 }

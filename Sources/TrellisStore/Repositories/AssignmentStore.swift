@@ -30,13 +30,13 @@ public struct AssignmentStore: Sendable {
         }
     }
 
-    public func create(id: UUID, agency: AgencyID, refs: Refs, _ draft: AssignmentDraft, on connection: TenantConnection) async throws -> AssignmentRecord {
+    public func create(id: UUID, refs: Refs, _ draft: AssignmentDraft, on connection: TenantConnection) async throws -> AssignmentRecord {
         let (unit, value) = Self.columns(draft.allocation)
         return try await translatingConstraints(foreignKeys: Self.foreignKeys) {
             try await Self.one(try await connection.query("""
                 WITH written AS (
                     INSERT INTO assignments (agency_id, id, member_id, client_id, role_id, allocation_unit, allocation_value, starts_on, ends_on, commitment)
-                    VALUES (\(agency.rawValue), \(id), \(refs.member), \(refs.client), \(refs.role), \(unit)::allocation_unit, \(value)::float8::numeric,
+                    VALUES (\(connection.agencyID), \(id), \(refs.member), \(refs.client), \(refs.role), \(unit)::allocation_unit, \(value)::float8::numeric,
                             \(draft.startsOn.description)::date, \(draft.endsOn.description)::date, \(draft.commitment.rawValue)::commitment)
                     RETURNING *
                 )

@@ -29,14 +29,14 @@ public struct ClientStore: Sendable {
         version::int8, created_at, updated_at, (extract(epoch FROM created_at) * 1000000)::int8
         """
 
-    public func create(id: UUID, agency: AgencyID, _ draft: ClientDraft, on connection: TenantConnection) async throws -> ClientRecord {
+    public func create(id: UUID, _ draft: ClientDraft, on connection: TenantConnection) async throws -> ClientRecord {
         let channels = try JSONText.encode(draft.channels)
         let goals = try JSONText.encode(draft.goals)
         return try await translatingConstraints(unique: ["clients_agency_id_slug_key": "slug"]) {
             let rows = try await connection.query("""
                 WITH written AS (
                     INSERT INTO clients (agency_id, id, name, slug, industry, time_zone, status, channels, goals)
-                    VALUES (\(agency.rawValue), \(id), \(draft.name), \(draft.slug), \(draft.industry), \(draft.timeZone),
+                    VALUES (\(connection.agencyID), \(id), \(draft.name), \(draft.slug), \(draft.industry), \(draft.timeZone),
                             \(draft.status.rawValue)::client_status, \(channels)::jsonb, \(goals)::jsonb)
                     RETURNING *
                 )

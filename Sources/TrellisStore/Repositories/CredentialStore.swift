@@ -109,15 +109,16 @@ public struct CredentialStore: Sendable {
 
     /// Returns the record and the secret, which is shown this once and never stored.
     public func createToken(
-        agency: AgencyID, member: UUID, name: String, expiresAt: Date? = nil, on connection: TenantConnection
+        member: UUID, name: String, expiresAt: Date? = nil, on connection: TenantConnection
     ) async throws -> (TokenRecord, String) {
+        let agency = connection.agency
         let secret = Self.newSecret(prefix: "trl_", agency: agency)
         let id = UUID()
         let prefix = Self.displayPrefix(of: secret, prefix: "trl_")
         return try await translatingConstraints(foreignKeys: ["api_tokens_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
                 INSERT INTO api_tokens (agency_id, id, member_id, name, token_hash, prefix, expires_at)
-                VALUES (\(agency.rawValue), \(id), \(member), \(name), \(Self.hash(secret)), \(prefix), \(expiresAt))
+                VALUES (\(connection.agencyID), \(id), \(member), \(name), \(Self.hash(secret)), \(prefix), \(expiresAt))
                 RETURNING \(unescaped: Self.tokenColumns)
                 """, logger: logger)
             for try await row in rows { return (try Self.decodeToken(row), secret) }
@@ -218,12 +219,13 @@ public struct CredentialStore: Sendable {
         public var expiresAt: Date
     }
 
-    public func createSession(agency: AgencyID, member: UUID, lifetime: Duration, on connection: TenantConnection) async throws -> NewSession {
+    public func createSession(member: UUID, lifetime: Duration, on connection: TenantConnection) async throws -> NewSession {
+        let agency = connection.agency
         let secret = Self.newSecret(prefix: "trs_", agency: agency)
         let csrf = Self.newSecret(prefix: "")
         let rows = try await connection.query("""
             INSERT INTO sessions (agency_id, id, member_id, secret_hash, csrf_token, expires_at)
-            VALUES (\(agency.rawValue), \(UUID()), \(member), \(Self.hash(secret)), \(csrf), now() + \(Double(lifetime.components.seconds)) * interval '1 second')
+            VALUES (\(connection.agencyID), \(UUID()), \(member), \(Self.hash(secret)), \(csrf), now() + \(Double(lifetime.components.seconds)) * interval '1 second')
             RETURNING expires_at
             """, logger: logger)
         for try await expiresAt in rows.decode(Date.self) { return NewSession(secret: secret, csrfToken: csrf, expiresAt: expiresAt) }

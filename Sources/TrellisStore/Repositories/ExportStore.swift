@@ -28,11 +28,11 @@ public struct ExportStore: Sendable {
         id, format, client_id, plan_id, status, plans_done, plans_total, file_name, error, job_id, created_at, finished_at, expires_at
         """
 
-    public func create(id: UUID, agency: AgencyID, format: String, client: UUID?, plan: UUID?, requestedBy: UUID, on connection: TenantConnection) async throws -> ExportRecord {
+    public func create(id: UUID, format: String, client: UUID?, plan: UUID?, requestedBy: UUID, on connection: TenantConnection) async throws -> ExportRecord {
         try await translatingConstraints(foreignKeys: ["exports_agency_id_client_id_fkey": "clientId", "exports_agency_id_plan_id_fkey": "planId"]) {
             try await Self.one(try await connection.query("""
                 INSERT INTO exports (agency_id, id, format, client_id, plan_id, requested_by)
-                VALUES (\(agency.rawValue), \(id), \(format), \(client), \(plan), \(requestedBy)) RETURNING \(unescaped: Self.columns)
+                VALUES (\(connection.agencyID), \(id), \(format), \(client), \(plan), \(requestedBy)) RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
     }
@@ -109,7 +109,8 @@ public struct ExportStore: Sendable {
     }
 
     /// A new secret for the owner's feed; the old one stops working at once.
-    public func rotateFeed(agency: AgencyID, _ owner: FeedOwner, on connection: TenantConnection) async throws -> String {
+    public func rotateFeed(_ owner: FeedOwner, on connection: TenantConnection) async throws -> String {
+        let agency = connection.agency
         let secret = CredentialStore.newSecret(prefix: Self.feedPrefix, agency: agency)
         let (plan, member): (UUID?, UUID?) = switch owner {
         case .plan(let id): (id, nil)
@@ -122,7 +123,7 @@ public struct ExportStore: Sendable {
         try await translatingConstraints(foreignKeys: ["calendar_feeds_agency_id_plan_id_fkey": "planId", "calendar_feeds_agency_id_member_id_fkey": "memberId"]) {
             try await connection.query("""
                 INSERT INTO calendar_feeds (agency_id, id, plan_id, member_id, token_hash)
-                VALUES (\(agency.rawValue), \(UUID()), \(plan), \(member), \(CredentialStore.hash(secret)))
+                VALUES (\(connection.agencyID), \(UUID()), \(plan), \(member), \(CredentialStore.hash(secret)))
                 """, logger: logger)
         }
         return secret

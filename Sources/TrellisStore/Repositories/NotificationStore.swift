@@ -44,11 +44,11 @@ public struct NotificationStore: Sendable {
     }
 
     @discardableResult
-    public func create(agency: AgencyID, _ new: NewNotification, on connection: TenantConnection) async throws -> NotificationRecord {
+    public func create(_ new: NewNotification, on connection: TenantConnection) async throws -> NotificationRecord {
         try await translatingConstraints(foreignKeys: ["notifications_agency_id_member_id_fkey": "memberId"]) {
             try await Self.one(try await connection.query("""
                 INSERT INTO notifications (agency_id, id, member_id, kind, title, body, client_id, plan_id, task_id)
-                VALUES (\(agency.rawValue), \(UUID()), \(new.memberId), \(new.kind), \(new.title), \(new.body), \(new.clientId), \(new.planId), \(new.taskId))
+                VALUES (\(connection.agencyID), \(UUID()), \(new.memberId), \(new.kind), \(new.title), \(new.body), \(new.clientId), \(new.planId), \(new.taskId))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }
@@ -106,10 +106,10 @@ public struct NotificationStore: Sendable {
     // MARK: Reminders
 
     /// Records that a reminder was created; false when it already was (so the caller creates nothing).
-    public func claimReminder(agency: AgencyID, plan: UUID, task: UUID, kind: String, instant: Date, on connection: TenantConnection) async throws -> Bool {
+    public func claimReminder(plan: UUID, task: UUID, kind: String, instant: Date, on connection: TenantConnection) async throws -> Bool {
         let rows = try await connection.query("""
             INSERT INTO reminders_sent (agency_id, plan_id, task_id, kind, instant)
-            VALUES (\(agency.rawValue), \(plan), \(task), \(kind), \(instant))
+            VALUES (\(connection.agencyID), \(plan), \(task), \(kind), \(instant))
             ON CONFLICT DO NOTHING RETURNING task_id
             """, logger: logger)
         for try await _ in rows { return true }

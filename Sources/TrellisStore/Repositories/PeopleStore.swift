@@ -17,12 +17,12 @@ public struct PeopleStore: Sendable {
         foreignKeys: ["members_agency_id_client_id_fkey": "clientId"]
     )
 
-    public func createMember(id: UUID, agency: AgencyID, _ draft: MemberDraft, passwordHash: String?, on connection: TenantConnection) async throws -> MemberRecord {
+    public func createMember(id: UUID, _ draft: MemberDraft, passwordHash: String?, on connection: TenantConnection) async throws -> MemberRecord {
         try await translatingConstraints(unique: Self.memberConstraints.unique, foreignKeys: Self.memberConstraints.foreignKeys) {
             let rows = try await connection.query("""
                 WITH written AS (
                     INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, password_hash)
-                    VALUES (\(agency.rawValue), \(id), \(draft.email), \(draft.displayName), \(draft.role.rawValue)::member_role,
+                    VALUES (\(connection.agencyID), \(id), \(draft.email), \(draft.displayName), \(draft.role.rawValue)::member_role,
                             \(draft.clientID?.rawValue), \(draft.weeklyCapacityHours)::float8::numeric, \(passwordHash))
                     RETURNING *
                 )
@@ -95,11 +95,11 @@ public struct PeopleStore: Sendable {
 
     static let contactColumns = "id, client_id, name, email, title, weekly_capacity_hours::float8, created_at"
 
-    public func createContact(id: UUID, agency: AgencyID, _ draft: ContactDraft, on connection: TenantConnection) async throws -> ContactRecord {
+    public func createContact(id: UUID, _ draft: ContactDraft, on connection: TenantConnection) async throws -> ContactRecord {
         try await translatingConstraints(foreignKeys: ["client_contacts_agency_id_client_id_fkey": "clientId"]) {
             try await Self.oneContact(try await connection.query("""
                 INSERT INTO client_contacts (agency_id, id, client_id, name, email, title, weekly_capacity_hours)
-                VALUES (\(agency.rawValue), \(id), \(draft.clientID.rawValue), \(draft.name), \(draft.email), \(draft.title),
+                VALUES (\(connection.agencyID), \(id), \(draft.clientID.rawValue), \(draft.name), \(draft.email), \(draft.title),
                         \(draft.weeklyCapacityHours)::float8::numeric)
                 RETURNING \(unescaped: Self.contactColumns)
                 """, logger: logger))
@@ -146,12 +146,12 @@ public struct PeopleStore: Sendable {
 
     // MARK: Time off
 
-    public func addTimeOff(id: UUID, agency: AgencyID, member: UUID, _ timeOff: TimeOff, on connection: TenantConnection) async throws -> TimeOffRecord {
+    public func addTimeOff(id: UUID, member: UUID, _ timeOff: TimeOff, on connection: TenantConnection) async throws -> TimeOffRecord {
         try await translatingConstraints(foreignKeys: ["time_off_agency_id_member_id_fkey": "memberId"]) {
             let rows = try await connection.query("""
                 WITH written AS (
                     INSERT INTO time_off (agency_id, id, member_id, starts_on, ends_on, reason)
-                    VALUES (\(agency.rawValue), \(id), \(member), \(timeOff.startsOn.description)::date, \(timeOff.endsOn.description)::date, \(timeOff.reason))
+                    VALUES (\(connection.agencyID), \(id), \(member), \(timeOff.startsOn.description)::date, \(timeOff.endsOn.description)::date, \(timeOff.reason))
                     RETURNING *
                 )
                 SELECT id, member_id, starts_on::text, ends_on::text, reason FROM written

@@ -46,16 +46,16 @@ public struct PlanHealthReads: Sendable {
 
     /// Every active plan of the agency (of one client, if given) with its health facts at `now`, in creation order: the
     /// summary each plan's last write stored, and its latest baseline's finish.
-    public func plans(agency: AgencyID, client: ClientID? = nil, now: Date, on connection: TenantConnection) async throws -> [PlanFacts] {
+    public func plans(client: ClientID? = nil, now: Date, on connection: TenantConnection) async throws -> [PlanFacts] {
         let clientID = client?.rawValue
         let rows = try await connection.query("""
             SELECT p.id, p.name, p.client_id, c.name, c.status::text, coalesce(c.calendar->>'timeZoneID', c.time_zone),
                    coalesce(p.schedule_finish, p.starts_at), p.schedule_first_unfinished_finish, p.schedule_negative_slack,
                    p.schedule_has_work, p.schedule_all_done,
-                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = \(agency.rawValue) AND b.plan_id = p.id
+                   (SELECT b.finish FROM plan_baselines b WHERE b.agency_id = \(connection.agencyID) AND b.plan_id = p.id
                     ORDER BY b.created_at DESC, b.name LIMIT 1)
-            FROM plans p JOIN clients c ON c.agency_id = \(agency.rawValue) AND c.id = p.client_id
-            WHERE p.agency_id = \(agency.rawValue) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
+            FROM plans p JOIN clients c ON c.agency_id = \(connection.agencyID) AND c.id = p.client_id
+            WHERE p.agency_id = \(connection.agencyID) AND p.archived_at IS NULL AND (\(clientID)::uuid IS NULL OR p.client_id = \(clientID))
             ORDER BY p.created_at, p.id
             """, logger: logger)
         var result: [PlanFacts] = []
@@ -71,7 +71,8 @@ public struct PlanHealthReads: Sendable {
     }
 
     /// Unfinished tasks of active plans that start or finish between `first` and `last` (local days of each plan).
-    public func weekTasks(agency: AgencyID, from first: LocalDate, through last: LocalDate, on connection: TenantConnection) async throws -> [WeekTask] {
+    public func weekTasks(from first: LocalDate, through last: LocalDate, on connection: TenantConnection) async throws -> [WeekTask] {
+        let agency = connection.agency
         var bindings = PostgresBindings()
         bindings.append(agency.rawValue)
         bindings.append(Optional<UUID>.none)

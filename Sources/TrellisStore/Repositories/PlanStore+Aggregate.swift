@@ -42,9 +42,10 @@ public struct PlanNotice: Sendable, Hashable, Encodable {
 }
 
 extension PlanStore {
-    /// The plan of `agency` with everything an edit, a timeline or a recompute needs, in one statement;
+    /// The plan of the connection's agency with everything an edit, a timeline or a recompute needs, in one statement;
     /// `lock` takes the plan's row lock for an edit.
-    public func load(_ id: PlanID, agency: AgencyID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
+    public func load(_ id: PlanID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
+        let agency = connection.agency
         var bindings = PostgresBindings()
         bindings.append(agency.rawValue)
         bindings.append(id.rawValue)
@@ -176,9 +177,10 @@ extension PlanStore {
     /// Writes what `delta` says changed in `plan`, the notices the change causes, and the plan's new version, in one
     /// statement. Returns the plan's row and the names of `assignees` (for the answer's timeline).
     public func write(
-        _ delta: PlanDelta, of plan: OnboardingPlan, agency: AgencyID, notices: [PlanNotice], assignees: Set<MemberID>,
+        _ delta: PlanDelta, of plan: OnboardingPlan, notices: [PlanNotice], assignees: Set<MemberID>,
         bumpVersion: Bool = true, on connection: TenantConnection
     ) async throws -> (PlanRecord, [MemberID: String]) {
+        let agency = connection.agency
         let w = try TaskColumns(plan.tasks.filter { delta.writtenTasks.contains($0.id) })
         let added = delta.insertedLinks.map(StoredLink.init), removed = delta.deletedLinks.map(StoredLink.init)
         let (addedText, removedText) = (try JSONText.encode(added), try JSONText.encode(removed))

@@ -207,7 +207,7 @@ public struct PlanStore: Sendable {
         throw StoreError.notFound("template")
     }
 
-    public func saveTemplate(id: UUID, agency: AgencyID, _ template: OnboardingTemplate, expectedVersion: Int?, on connection: TenantConnection) async throws -> TemplateRecord {
+    public func saveTemplate(id: UUID, _ template: OnboardingTemplate, expectedVersion: Int?, on connection: TenantConnection) async throws -> TemplateRecord {
         let body = try JSONText.encode(template)
         let existing = try await connection.query("""
             SELECT version::int8 FROM templates WHERE agency_id = \(connection.agencyID) AND id = \(id) FOR UPDATE
@@ -222,7 +222,7 @@ public struct PlanStore: Sendable {
                 """, logger: logger)
         } else {
             try await connection.query("""
-                INSERT INTO templates (agency_id, id, name, body) VALUES (\(agency.rawValue), \(id), \(template.name), \(body)::jsonb)
+                INSERT INTO templates (agency_id, id, name, body) VALUES (\(connection.agencyID), \(id), \(template.name), \(body)::jsonb)
                 """, logger: logger)
         }
         return try await self.template(id, on: connection)
@@ -242,20 +242,20 @@ public struct PlanStore: Sendable {
 
     /// A plan from a template instance: phases and tasks in template order, assignees already resolved.
     public func createPlan(
-        id: UUID, agency: AgencyID, client: UUID, name: String, templateName: String?, startsAt: Date,
+        id: UUID, client: UUID, name: String, templateName: String?, startsAt: Date,
         instance: TemplateInstance, assignees: [String: UUID], on connection: TenantConnection
     ) async throws -> PlanRecord {
         let plan = try await translatingConstraints(foreignKeys: ["plans_agency_id_client_id_fkey": "clientId"]) {
             try await Self.onePlan(try await connection.query("""
                 INSERT INTO plans (agency_id, id, client_id, name, template_name, starts_at)
-                VALUES (\(agency.rawValue), \(id), \(client), \(name), \(templateName), \(startsAt))
+                VALUES (\(connection.agencyID), \(id), \(client), \(name), \(templateName), \(startsAt))
                 RETURNING \(unescaped: Self.planColumns)
                 """, logger: logger))
         }
         for (position, task) in instance.tasks.enumerated() {
             guard let taskID = UUID(uuidString: task.planTask.id) else { throw StoreError.invalid(field: "tasks", message: "bad task id") }
             let parent = task.planTask.parentID.flatMap(UUID.init(uuidString:))
-            try await insertTask(agency: agency, plan: id, PlanTaskRecord(
+            try await insertTask(plan: id, PlanTaskRecord(
                 id: taskID, position: position, parentId: parent, name: task.planTask.name,
                 durationMinutes: task.planTask.durationMinutes, roleKey: task.roleKey, assigneeId: task.roleKey.flatMap { assignees[$0] },
                 checklist: task.checklist, constraint: nil, percentComplete: 0, actualStart: nil, actualFinish: nil,
@@ -263,7 +263,7 @@ public struct PlanStore: Sendable {
         }
         for link in instance.dependencies {
             guard let p = UUID(uuidString: link.predecessorID), let s = UUID(uuidString: link.successorID) else { continue }
-            try await insertDependency(agency: agency, plan: id, PlanDependencyRecord(predecessorId: p, successorId: s, kind: link.kind, lagMinutes: link.lagMinutes), on: connection)
+            try await insertDependency(plan: id, PlanDependencyRecord(predecessorId: p, successorId: s, kind: link.kind, lagMinutes: link.lagMinutes), on: connection)
         }
         return plan
     }
@@ -271,7 +271,7 @@ public struct PlanStore: Sendable {
     /// Instantiates a template for a client from `startsOn` on the client's calendar; each task's
     /// assignee is whoever holds its responsible role for that client on the start date.
     public func createFromTemplate(
-        id: UUID = UUID(), agency: AgencyID, client clientID: UUID, templateID: UUID, startsOn: LocalDate, name: String?,
+        id: UUID = UUID(), client clientID: UUID, templateID: UUID, startsOn: LocalDate, name: String?,
         on connection: TenantConnection
     ) async throws -> UUID {
         let client: ClientRecord
@@ -300,7 +300,7 @@ public struct PlanStore: Sendable {
             holders[roleKey] = try await assignments.holder(roleKey: roleKey, client: clientID, on: startsOn, connection: connection)
         }
         _ = try await createPlan(
-            id: id, agency: agency, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
+            id: id, client: clientID, name: name ?? "\(template.template.name) — \(client.name)",
             templateName: template.template.name, startsAt: start, instance: instance, assignees: holders, on: connection)
         return id
     }
@@ -387,7 +387,7 @@ public struct PlanStore: Sendable {
         percent_complete::int8, actual_start, actual_finish, ical_sequence::int8, ical_start, ical_finish
         """
 
-    public func insertTask(agency: AgencyID, plan: UUID, _ task: PlanTaskRecord, on connection: TenantConnection) async throws {
+    public func insertTask(plan: UUID, _ task: PlanTaskRecord, on connection: TenantConnection) async throws {
         let checklist = try JSONText.encode(task.checklist)
         try await translatingConstraints(foreignKeys: [
             "plan_tasks_agency_id_plan_id_parent_id_fkey": "parentId", "plan_tasks_agency_id_assignee_id_fkey": "assigneeId",
@@ -395,14 +395,14 @@ public struct PlanStore: Sendable {
             try await connection.query("""
                 INSERT INTO plan_tasks (agency_id, plan_id, id, position, parent_id, name, duration_minutes, role_key, assignee_id, checklist,
                                         constraint_kind, constraint_at, percent_complete, actual_start, actual_finish)
-                VALUES (\(agency.rawValue), \(plan), \(task.id), \(task.position), \(task.parentId), \(task.name), \(task.durationMinutes),
+                VALUES (\(connection.agencyID), \(plan), \(task.id), \(task.position), \(task.parentId), \(task.name), \(task.durationMinutes),
                         \(task.roleKey), \(task.assigneeId), \(checklist)::jsonb, \(task.constraint?.kind.rawValue)::constraint_kind,
                         \(task.constraint?.date), \(task.percentComplete), \(task.actualStart), \(task.actualFinish))
                 """, logger: logger)
         }
     }
 
-    public func insertDependency(agency: AgencyID, plan: UUID, _ link: PlanDependencyRecord, on connection: TenantConnection) async throws {
+    public func insertDependency(plan: UUID, _ link: PlanDependencyRecord, on connection: TenantConnection) async throws {
         try await translatingConstraints(
             unique: ["plan_dependencies_pkey": "successorId"],
             foreignKeys: [
@@ -412,14 +412,14 @@ public struct PlanStore: Sendable {
         ) {
             try await connection.query("""
                 INSERT INTO plan_dependencies (agency_id, plan_id, predecessor_id, successor_id, kind, lag_minutes)
-                VALUES (\(agency.rawValue), \(plan), \(link.predecessorId), \(link.successorId), \(link.kind.rawValue)::dependency_kind, \(link.lagMinutes))
+                VALUES (\(connection.agencyID), \(plan), \(link.predecessorId), \(link.successorId), \(link.kind.rawValue)::dependency_kind, \(link.lagMinutes))
                 """, logger: logger)
         }
     }
 
     // MARK: Baselines
 
-    public func saveBaseline(agency: AgencyID, plan: UUID, name: String, _ timeline: Timeline, on connection: TenantConnection) async throws -> BaselineRecord {
+    public func saveBaseline(plan: UUID, name: String, _ timeline: Timeline, on connection: TenantConnection) async throws -> BaselineRecord {
         var tasks: [String: TaskBaseline] = [:]
         for task in timeline.tasks {
             tasks[task.id] = TaskBaseline(start: task.earlyStart, finish: task.earlyFinish, durationMinutes: task.durationMinutes)
@@ -428,7 +428,7 @@ public struct PlanStore: Sendable {
         return try await translatingConstraints(unique: ["plan_baselines_pkey": "name"]) {
             let rows = try await connection.query("""
                 INSERT INTO plan_baselines (agency_id, plan_id, name, tasks, finish)
-                VALUES (\(agency.rawValue), \(plan), \(name), \(body)::jsonb, \(timeline.finish)) RETURNING created_at
+                VALUES (\(connection.agencyID), \(plan), \(name), \(body)::jsonb, \(timeline.finish)) RETURNING created_at
                 """, logger: logger)
             for try await createdAt in rows.decode(Date.self) {
                 return BaselineRecord(name: name, createdAt: createdAt, finish: timeline.finish, tasks: tasks)

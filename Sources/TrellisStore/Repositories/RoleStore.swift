@@ -11,11 +11,11 @@ public struct RoleStore: Sendable {
     static let columns = "id, key, name, description, built_in, archived_at"
 
     /// Copies the built-in catalog into a new agency (idempotent on the role key).
-    public func seedCatalog(agency: AgencyID, on connection: TenantConnection) async throws {
+    public func seedCatalog(on connection: TenantConnection) async throws {
         for role in HybridRole.builtInCatalog {
             try await connection.query("""
                 INSERT INTO roles (agency_id, id, key, name, description, built_in)
-                VALUES (\(agency.rawValue), \(UUID()), \(role.key), \(role.name), \(role.description), true)
+                VALUES (\(connection.agencyID), \(UUID()), \(role.key), \(role.name), \(role.description), true)
                 ON CONFLICT (agency_id, key) DO NOTHING
                 """, logger: logger)
         }
@@ -43,10 +43,10 @@ public struct RoleStore: Sendable {
             """, logger: logger))
     }
 
-    public func create(id: UUID, agency: AgencyID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {
+    public func create(id: UUID, _ role: HybridRole, on connection: TenantConnection) async throws -> RoleRecord {
         try await translatingConstraints(unique: ["roles_agency_id_key_key": "key"]) {
             try await Self.one(try await connection.query("""
-                INSERT INTO roles (agency_id, id, key, name, description) VALUES (\(agency.rawValue), \(id), \(role.key), \(role.name), \(role.description))
+                INSERT INTO roles (agency_id, id, key, name, description) VALUES (\(connection.agencyID), \(id), \(role.key), \(role.name), \(role.description))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger))
         }

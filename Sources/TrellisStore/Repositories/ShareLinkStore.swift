@@ -24,14 +24,15 @@ public struct ShareLinkStore: Sendable {
     /// A new link for `contact` of `client`, valid for `lifetime`; the contact's portal member is made on first use of
     /// this (a client viewer of the client). Returns the link and its secret, which is not stored.
     public func create(
-        agency: AgencyID, client: UUID, contact: UUID, createdBy: MemberID, lifetime: Duration, on connection: TenantConnection
+        client: UUID, contact: UUID, createdBy: MemberID, lifetime: Duration, on connection: TenantConnection
     ) async throws -> (ShareLinkRecord, secret: String) {
-        let member = try await portalMember(agency: agency, client: client, contact: contact, on: connection)
+        let agency = connection.agency
+        let member = try await portalMember(client: client, contact: contact, on: connection)
         let secret = CredentialStore.newSecret(prefix: "trp_", agency: agency)
         let id = UUID()
         let rows = try await connection.query("""
             INSERT INTO share_links (agency_id, id, client_id, contact_id, member_id, secret_hash, created_by, expires_at)
-            VALUES (\(agency.rawValue), \(id), \(client), \(contact), \(member), \(CredentialStore.hash(secret)), \(createdBy.rawValue),
+            VALUES (\(connection.agencyID), \(id), \(client), \(contact), \(member), \(CredentialStore.hash(secret)), \(createdBy.rawValue),
                     now() + make_interval(secs => \(Double(lifetime.components.seconds))::float8))
             RETURNING id
             """, logger: logger)
@@ -41,14 +42,14 @@ public struct ShareLinkStore: Sendable {
     }
 
     /// The contact's portal member, made the first time (a client viewer of the client, named and addressed as the contact).
-    func portalMember(agency: AgencyID, client: UUID, contact: UUID, on connection: TenantConnection) async throws -> UUID {
+    func portalMember(client: UUID, contact: UUID, on connection: TenantConnection) async throws -> UUID {
         for try await id in try await connection.query(
-            "SELECT id FROM members WHERE agency_id = \(agency.rawValue) AND contact_id = \(contact)", logger: logger).decode(UUID.self) {
+            "SELECT id FROM members WHERE agency_id = \(connection.agencyID) AND contact_id = \(contact)", logger: logger).decode(UUID.self) {
             return id
         }
         var found: (String, String?)?
         for try await (name, email) in try await connection.query("""
-            SELECT name, email FROM client_contacts WHERE agency_id = \(agency.rawValue) AND id = \(contact) AND client_id = \(client)
+            SELECT name, email FROM client_contacts WHERE agency_id = \(connection.agencyID) AND id = \(contact) AND client_id = \(client)
             """, logger: logger).decode((String, String?).self) { found = (name, email) }
         guard let (name, email) = found else { throw StoreError.missingReference(field: "contactId") }
         var address = email ?? ""
@@ -60,7 +61,7 @@ public struct ShareLinkStore: Sendable {
         let id = UUID()
         try await connection.query("""
             INSERT INTO members (agency_id, id, email, display_name, role, client_id, weekly_capacity_hours, contact_id)
-            VALUES (\(agency.rawValue), \(id), \(address), \(name), 'client_viewer', \(client), 0, \(contact))
+            VALUES (\(connection.agencyID), \(id), \(address), \(name), 'client_viewer', \(client), 0, \(contact))
             """, logger: logger)
         return id
     }

@@ -35,11 +35,11 @@ public struct WebhookStore: Sendable {
 
     static let columns = "id, url, events, active, description, created_at, updated_at"
 
-    public func create(agency: AgencyID, url: String, events: [String], description: String?, on connection: TenantConnection) async throws -> (WebhookRecord, secret: String) {
+    public func create(url: String, events: [String], description: String?, on connection: TenantConnection) async throws -> (WebhookRecord, secret: String) {
         let secret = CredentialStore.newSecret(prefix: "whsec_")
         let record = try await Self.one(try await connection.query("""
             INSERT INTO webhooks (agency_id, id, url, secret, events, description)
-            VALUES (\(agency.rawValue), \(UUID()), \(url), \(secret), \(events), \(description))
+            VALUES (\(connection.agencyID), \(UUID()), \(url), \(secret), \(events), \(description))
             RETURNING \(unescaped: Self.columns)
             """, logger: logger))
         return (record, secret)
@@ -146,10 +146,10 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    public func recordAttempt(agency: AgencyID, _ a: Attempt, on connection: TenantConnection) async throws {
+    public func recordAttempt(_ a: Attempt, on connection: TenantConnection) async throws {
         try await connection.query("""
             INSERT INTO webhook_deliveries (agency_id, id, webhook_id, delivery_id, job_id, event, payload, attempt, status_code, error, duration_ms, succeeded)
-            VALUES (\(agency.rawValue), \(UUID()), \(a.webhookId), \(a.deliveryId), \(a.jobId), \(a.event), \(a.payload)::jsonb, \(a.attempt),
+            VALUES (\(connection.agencyID), \(UUID()), \(a.webhookId), \(a.deliveryId), \(a.jobId), \(a.event), \(a.payload)::jsonb, \(a.attempt),
                     \(a.statusCode), \(a.error), \(a.durationMs), \(a.succeeded))
             """, logger: logger)
     }

@@ -80,7 +80,7 @@ extension WebRoutes {
                     return try await store.update(existing, draft, expectedVersion: Int(form.values["version"] ?? ""), on: connection)
                 }
                 let draft = try ClientRoutes.draft(from: object, base: nil)
-                return try await store.create(id: UUID(), agency: principal.agencyID, draft, on: connection)
+                return try await store.create(id: UUID(), draft, on: connection)
             }
             return HTMLPage.redirect("/clients/\(ClientID(record.id))")
         } catch let error as ValidationError {

@@ -116,7 +116,7 @@ extension WebRoutes {
             let canShare = TenantPolicy.allows(principal.role, .writeClients)
             let links = canShare ? try await ShareLinkStore(logger: logger).list(client: id, on: connection) : []
             var planLines: [ClientView.Plan] = []
-            for plan in try await PlanHealthReads(logger: logger).plans(agency: principal.agencyID, client: ClientID(id), now: now, on: connection) {
+            for plan in try await PlanHealthReads(logger: logger).plans(client: ClientID(id), now: now, on: connection) {
                 let health = PlanHealth.judge(plan.facts)
                 planLines.append(.init(name: plan.name, href: "/plans/\(plan.id)", health: health.rawValue, healthLabel: health.label,
                                        finish: WebFormat.day(calendar.localDate(of: plan.facts.finish))))

@@ -37,11 +37,11 @@ extension WebRoutes {
         let canManageTokens = TenantPolicy.allows(principal.role, .manageTokens)
         return try await database.withTenant(agency) { connection in
             let jobs = AgencyJobStore(logger: logger)
-            let counts = try await jobs.summary(agency: agency, on: connection)
-            let failed = try await jobs.list(agency: agency, state: "discarded", before: nil, limit: 50, on: connection)
+            let counts = try await jobs.summary(on: connection)
+            let failed = try await jobs.list(state: "discarded", before: nil, limit: 50, on: connection)
             var pending: [AgencyJobStore.JobView] = []
             for state in ["running", "retryable", "available", "scheduled"] {
-                pending += try await jobs.list(agency: agency, state: state, before: nil, limit: 20, on: connection)
+                pending += try await jobs.list(state: state, before: nil, limit: 20, on: connection)
             }
             let hooks = WebhookStore(logger: logger)
             var webhooks: [OperationsView.Webhook] = []
@@ -99,7 +99,7 @@ extension WebRoutes {
     /// The job of this agency named in the path, or 404.
     func ownedJob(_ context: AppRequestContext, principal: Principal, on connection: TenantConnection) async throws -> Int64 {
         guard let raw = context.parameters.get("jobId"), let id = Int64(raw),
-              try await AgencyJobStore(logger: database.logger).job(id, agency: principal.agencyID, on: connection) != nil
+              try await AgencyJobStore(logger: database.logger).job(id, on: connection) != nil
         else { throw Problem.notFound("job") }
         return id
     }
@@ -152,7 +152,7 @@ extension WebRoutes {
         if tokenError == nil {
             let credentials = CredentialStore(logger: database.logger)
             created = try await database.withTenant(principal.agencyID) {
-                try await credentials.createToken(agency: principal.agencyID, member: principal.memberID.rawValue, name: name, expiresAt: nil, on: $0)
+                try await credentials.createToken(member: principal.memberID.rawValue, name: name, expiresAt: nil, on: $0)
             }
         }
         var view = try await operationsView(principal, identity: identity, notice: nil)

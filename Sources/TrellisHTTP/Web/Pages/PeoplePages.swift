@@ -196,7 +196,7 @@ extension WebRoutes {
             try draft.validate()
             let store = AssignmentStore(logger: database.logger)
             _ = try await database.withTenant(principal.agencyID) {
-                try await store.create(id: UUID(), agency: principal.agencyID, refs: .init(member: member, client: client, role: role), draft, on: $0)
+                try await store.create(id: UUID(), refs: .init(member: member, client: client, role: role), draft, on: $0)
             }
         } catch let error as ValidationError {
             for field in error.errors {
@@ -246,7 +246,7 @@ extension WebRoutes {
                 let store = PeopleStore(logger: database.logger)
                 _ = try await database.withTenant(principal.agencyID) { connection in
                     _ = try await store.member(member, on: connection)
-                    return try await store.addTimeOff(id: UUID(), agency: principal.agencyID, member: member, timeOff, on: connection)
+                    return try await store.addTimeOff(id: UUID(), member: member, timeOff, on: connection)
                 }
             } catch let error as ValidationError {
                 for field in error.errors {

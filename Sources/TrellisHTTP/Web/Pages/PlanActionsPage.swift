@@ -40,7 +40,7 @@ extension WebRoutes {
         guard let raw = context.parameters.get("planId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("plan") }
         let scheduled = try await operations.read(PlanID(uuid), as: principal)
         let exports = ExportStore(logger: database.logger)
-        let secret = try await database.withTenant(principal.agencyID) { try await exports.rotateFeed(agency: principal.agencyID, .plan(uuid), on: $0) }
+        let secret = try await database.withTenant(principal.agencyID) { try await exports.rotateFeed(.plan(uuid), on: $0) }
         let links = ExportRoutes.feedView(secret, publicBaseURL: publicBaseURL)
         let view = FeedLinkView(
             shell: Shell(title: "Calendar subscription", section: "Clients", identity: identity, principal: principal),

@@ -122,7 +122,7 @@ extension WebRoutes {
         }
         let credentials = CredentialStore(logger: database.logger)
         let session = try await database.withTenant(agency) {
-            try await credentials.createSession(agency: agency, member: member, lifetime: SignIn.sessionLifetime, on: $0)
+            try await credentials.createSession(member: member, lifetime: SignIn.sessionLifetime, on: $0)
         }
         var response = HTMLPage.redirect("/portal")
         response.setCookie(Cookie(
@@ -154,7 +154,7 @@ extension WebRoutes {
         let (record, secret, clientName) = try await database.withTenant(principal.agencyID) { connection in
             let name = try await ClientStore(logger: logger).get(client, on: connection).name
             let (record, secret) = try await ShareLinkStore(logger: logger).create(
-                agency: principal.agencyID, client: client, contact: contact, createdBy: principal.memberID, lifetime: Self.portalLinkLifetime,
+                client: client, contact: contact, createdBy: principal.memberID, lifetime: Self.portalLinkLifetime,
                 on: connection)
             return (record, secret, name)
         }

@@ -85,7 +85,7 @@ extension WebRoutes {
                 showOperations: TenantPolicy.allows(principal.role, .manageIntegrations))
             // Health and this week's work come from what the last schedule of each plan stored: no plan is loaded or scheduled.
             let reads = PlanHealthReads(logger: logger)
-            for plan in try await reads.plans(agency: principal.agencyID, now: now, on: connection) {
+            for plan in try await reads.plans(now: now, on: connection) {
                 guard TenantPolicy.canSee(client: plan.clientID, as: principal) else { continue }
                 let health = PlanHealth.judge(plan.facts)
                 let zone = TimeZone(identifier: plan.timeZone) ?? .gmt
@@ -98,7 +98,7 @@ extension WebRoutes {
                 case .onTrack, .done: view.onTrack.append(line)
                 }
             }
-            for task in try await reads.weekTasks(agency: principal.agencyID, from: monday, through: sunday, on: connection) {
+            for task in try await reads.weekTasks(from: monday, through: sunday, on: connection) {
                 let href = "/plans/\(task.plan)#task-\(task.task)", assignee = task.assignee ?? "Unassigned"
                 if (monday...sunday).contains(task.startDay) {
                     view.starting.append(.init(name: task.name, planName: task.clientName, href: href, when: WebFormat.shortDay(task.startDay),
@@ -124,7 +124,7 @@ extension WebRoutes {
                 }
             }
             if view.showOperations {
-                for job in try await AgencyJobStore(logger: logger).list(agency: principal.agencyID, state: "discarded", before: nil, limit: 5, on: connection) {
+                for job in try await AgencyJobStore(logger: logger).list(state: "discarded", before: nil, limit: 5, on: connection) {
                     view.failedJobs.append(.init(kind: job.kind, error: job.errors.last?.error ?? "", when: WebFormat.shortDay(WebFormat.utcDate(job.finalizedAt ?? job.createdAt))))
                 }
             }
