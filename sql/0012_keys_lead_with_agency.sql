@@ -90,15 +90,21 @@ BEGIN
 END
 $$;
 
--- The hash-only look-ups of older credentials, as PL/pgSQL for the same reason.
+-- An older credential carries no agency. Its look-up finds the agency by the hash alone (a plain index here; every
+-- shard on Citus), then makes the check above: one definition of each check.
+CREATE OR REPLACE FUNCTION trellis_authenticate_token(p_hash bytea)
+RETURNS TABLE (agency_id uuid, token_id uuid, member_id uuid, role member_role, client_id uuid)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM trellis_authenticate_token((SELECT t.agency_id FROM api_tokens t WHERE t.token_hash = p_hash), p_hash);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION trellis_authenticate_session(p_hash bytea)
 RETURNS TABLE (agency_id uuid, session_id uuid, member_id uuid, role member_role, client_id uuid, csrf_token text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    RETURN QUERY
-    SELECT s.agency_id, s.id, s.member_id, m.role, m.client_id, s.csrf_token
-    FROM sessions s JOIN members m ON m.agency_id = s.agency_id AND m.id = s.member_id
-    WHERE s.secret_hash = p_hash AND s.expires_at > now();
+    RETURN QUERY SELECT * FROM trellis_authenticate_session((SELECT s.agency_id FROM sessions s WHERE s.secret_hash = p_hash), p_hash);
 END
 $$;
 
@@ -106,8 +112,15 @@ CREATE OR REPLACE FUNCTION trellis_resolve_feed(p_hash bytea)
 RETURNS TABLE (agency_id uuid, plan_id uuid, member_id uuid)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    RETURN QUERY
-    SELECT f.agency_id, f.plan_id, f.member_id FROM calendar_feeds f WHERE f.token_hash = p_hash;
+    RETURN QUERY SELECT * FROM trellis_resolve_feed((SELECT f.agency_id FROM calendar_feeds f WHERE f.token_hash = p_hash), p_hash);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION trellis_redeem_share_link(p_hash bytea)
+RETURNS TABLE (agency_id uuid, member_id uuid, client_id uuid)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM trellis_redeem_share_link((SELECT s.agency_id FROM share_links s WHERE s.secret_hash = p_hash), p_hash);
 END
 $$;
 

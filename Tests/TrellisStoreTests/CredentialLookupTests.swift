@@ -36,8 +36,8 @@ struct CredentialLookupTests {
         }
     }
 
-    /// A token issued before credentials carried their agency (the prefix and 32 random bytes) is still found, by its
-    /// hash alone.
+    /// A token or session issued before credentials carried their agency (the prefix and 32 random bytes) is still
+    /// found, by its hash alone.
     @Test func anOlderTokenWithoutItsAgencyStillWorks() async throws {
         try await withTestDatabase { db in
             let (a, ownerA, _) = try await AgencyProvisioning.createAgency(
@@ -53,6 +53,18 @@ struct CredentialLookupTests {
             let store = CredentialStore(logger: db.logger)
             let found = try await db.apiDatabase.withSingleStatement { try await store.authenticateToken(legacy, on: $0) }
             #expect(found?.0.agencyID == a)
+
+            // A session from before, found the same way.
+            let oldSession = CredentialStore.newSecret(prefix: "trs_")
+            try await db.tenantDatabase.withTenant(a) { connection in
+                try await connection.query("""
+                    INSERT INTO sessions (agency_id, id, member_id, secret_hash, csrf_token, expires_at)
+                    VALUES (\(a.rawValue), \(UUID()), \(ownerA), \(CredentialStore.hash(oldSession)), 'csrf', now() + interval '1 hour')
+                    """, logger: db.logger)
+            }
+            let session = try await db.apiDatabase.withSingleStatement { try await store.authenticateSession(oldSession, on: $0) }
+            #expect(session?.0.agencyID == a && session?.csrfToken == "csrf")
+            #expect(try await db.apiDatabase.withSingleStatement { try await store.authenticateSession(CredentialStore.newSecret(prefix: "trs_"), on: $0) } == nil)
         }
     }
 
