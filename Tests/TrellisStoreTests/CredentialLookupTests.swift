@@ -36,6 +36,19 @@ struct CredentialLookupTests {
         }
     }
 
+    /// A token list shows what the secret really holds, in order: `trl_`, an ellipsis for the agency's id (the same in
+    /// every token of the agency), then the first characters of the random part.
+    @Test func aTokenIsShownByItsRandomPartNotItsAgency() async throws {
+        try await withTestDatabase { db in
+            let (a, ownerA, _) = try await AgencyProvisioning.createAgency(
+                database: db.tenantDatabase, name: "A", slug: "agency-a", owner: Self.owner, passwordHash: nil)
+            let store = CredentialStore(logger: db.logger)
+            let (record, secret) = try await db.tenantDatabase.withTenant(a) { try await store.createToken(member: ownerA, name: "x", on: $0) }
+            let random = secret.dropFirst("trl_".count + 22)
+            #expect(record.prefix == "trl_…" + random.prefix(6), "\(record.prefix) for \(secret)")
+        }
+    }
+
     /// A token or session issued before credentials carried their agency (the prefix and 32 random bytes) is still
     /// found, by its hash alone.
     @Test func anOlderTokenWithoutItsAgencyStillWorks() async throws {

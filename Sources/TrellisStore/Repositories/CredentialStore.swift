@@ -66,11 +66,13 @@ public struct CredentialStore: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// What a list of tokens shows to tell them apart: the prefix and the first characters of the random part.
+    /// What a list of tokens shows to tell them apart: the prefix, then the first characters of the random part. The
+    /// agency's id between them is the same in every token of the agency, so it is shown as an ellipsis (`trl_…7YHtyJ`):
+    /// what is shown is what the secret really holds, in order.
     static func displayPrefix(of secret: String, prefix: String) -> String {
         let body = secret.dropFirst(prefix.count)
-        let random = body.count == agencyLength + randomLength ? body.dropFirst(agencyLength) : body
-        return prefix + random.prefix(6)
+        guard body.count == agencyLength + randomLength else { return prefix + body.prefix(6) }
+        return prefix + "…" + body.dropFirst(agencyLength).prefix(6)
     }
 
     public static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
