@@ -31,12 +31,3 @@ public struct TenantConnection: Sendable {
         PostgresQuery(unsafeSQL: "SET LOCAL trellis.agency_id = '\(agency.rawValue.uuidString)'")
     }
 }
-
-/// `column` if it is set, else `now()`: what `coalesce(column, now())` says, in a form Citus accepts in an UPDATE
-/// (it refuses a non-immutable function inside COALESCE or CASE); LEAST skips a NULL, and a stored time is never later
-/// than now. `column` is one of this module's column names, never input.
-func firstTimeNow(_ column: String) -> String { "least(\(column), now())" }
-
-// A write whose answer casts an enum or a date to text (their output functions are STABLE) reads its rows back through
-// `WITH written AS (INSERT … RETURNING *) SELECT <columns> FROM written`: Citus refuses a non-immutable function in a
-// RETURNING list, and accepts it in a SELECT over the written rows. Same rows, same round trip, on plain PostgreSQL too.
