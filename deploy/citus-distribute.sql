@@ -40,6 +40,17 @@ BEGIN
 END
 $$;
 
+-- The triggers that announce an agency's writes to the API processes (sql/0014) would run on the worker nodes, where
+-- no API listens: they go, and the API serves nothing from memory on Citus.
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT t FROM trellis_tenant_tables UNION ALL SELECT 'agencies' LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS announce_tenant_change ON %I', r.t);
+    END LOOP;
+END
+$$;
+
 SELECT create_reference_table('agencies');
 
 DO $$

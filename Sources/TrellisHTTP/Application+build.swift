@@ -104,7 +104,9 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     router.add(middleware: RequestGuardMiddleware(routes: routeTable))
     if dependencies.metrics != nil { router.add(middleware: MetricsMiddleware()) }
     let limiters = Limiters(dependencies.limits)
-    router.add(middleware: AuthenticationMiddleware(database: database, credentials: CredentialStore(logger: logger), limiter: limiters.perCredential))
+    let caches = ReadCaches(changes: database.changes)
+    router.add(middleware: AuthenticationMiddleware(
+        database: database, credentials: CredentialStore(logger: logger), limiter: limiters.perCredential, caches: caches))
     OperationsRoutes(
         database: database, migrations: dependencies.migrations, openAPIDocument: dependencies.openAPIDocument,
         metrics: dependencies.metrics, metricsToken: dependencies.security.metricsToken, queue: dependencies.queue
@@ -113,7 +115,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
         database: database, credentials: CredentialStore(logger: logger), people: PeopleStore(logger: logger),
         hasher: dependencies.passwordHasher, limiters: limiters, secureCookies: dependencies.security.secureCookies
     ).register(on: router)
-    ClientRoutes(database: database, store: ClientStore(logger: logger)).register(on: router)
+    ClientRoutes(database: database, store: ClientStore(logger: logger), caches: caches).register(on: router)
     PeopleRoutes(
         database: database, store: PeopleStore(logger: logger), credentials: CredentialStore(logger: logger), hasher: dependencies.passwordHasher
     ).register(on: router)
@@ -121,7 +123,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     AssignmentRoutes(database: database, store: AssignmentStore(logger: logger)).register(on: router)
     PlanRoutes(
         database: database, store: PlanStore(logger: logger), clients: ClientStore(logger: logger),
-        operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan)
+        operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan), caches: caches
     ).register(on: router)
     ExportRoutes(
         database: database, plans: PlanStore(logger: logger), exports: ExportStore(logger: logger), queue: dependencies.queue,
@@ -137,7 +139,8 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
         database: database, templates: dependencies.webTemplates, staticFiles: dependencies.staticFiles,
         operations: PlanOperations(database: database, maxTasksPerPlan: dependencies.limits.maxTasksPerPlan),
         signIn: SignIn(database: database, credentials: CredentialStore(logger: logger), hasher: dependencies.passwordHasher, limiters: limiters),
-        secureCookies: dependencies.security.secureCookies, publicBaseURL: dependencies.security.publicBaseURL, now: dependencies.now
+        secureCookies: dependencies.security.secureCookies, caches: caches, publicBaseURL: dependencies.security.publicBaseURL,
+        now: dependencies.now
     ).register(on: router)
     routeTable.fill(from: router.routes)
     return router

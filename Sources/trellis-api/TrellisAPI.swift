@@ -27,6 +27,7 @@ struct TrellisAPI: AsyncParsableCommand {
     @Option(help: "sign-in attempts per minute per address and per account (env: RATE_LIMIT_SIGNINS_PER_MINUTE)") var signInsPerMinute: Int?
     @Option(help: "requests per minute per API token or session (env: RATE_LIMIT_REQUESTS_PER_MINUTE)") var requestsPerMinute: Int?
     @Option(help: "tasks one plan may hold (env: MAX_TASKS_PER_PLAN)") var maxTasksPerPlan: Int?
+    @Option(help: "serve repeated reads from memory until the database announces a change (env: READ_CACHE=on|off)") var readCache: String?
     @Option(help: "benchmarks: also serve a bare Hummingbird hello-world route on this port (env: BARE_HELLO_PORT)") var bareHelloPort: Int?
 
     func run() async throws {
@@ -45,13 +46,18 @@ struct TrellisAPI: AsyncParsableCommand {
         limits.signInsPerMinute = try setting(signInsPerMinute, env: "RATE_LIMIT_SIGNINS_PER_MINUTE", default: limits.signInsPerMinute)
         limits.requestsPerMinutePerCredential = try setting(requestsPerMinute, env: "RATE_LIMIT_REQUESTS_PER_MINUTE", default: limits.requestsPerMinutePerCredential)
         limits.maxTasksPerPlan = try setting(maxTasksPerPlan, env: "MAX_TASKS_PER_PLAN", default: limits.maxTasksPerPlan)
+        // What the API serves from memory is dropped when the database announces a change of its agency.
+        let cacheSetting = setting(readCache, env: "READ_CACHE") ?? "on"
+        guard ["on", "off"].contains(cacheSetting) else { throw ValidationError("READ_CACHE must be on or off, not \(cacheSetting)") }
+        let changes: TenantChanges? = cacheSetting == "on" ? TenantChanges() : nil
         let dependencies = try APIDependencies(
-            database: TenantDatabase(client: client, logger: logger),
+            database: TenantDatabase(client: client, logger: logger, changes: changes),
             migrations: try Migration.load(directory: ProjectFiles.sqlDirectory),
             openAPIDocument: try APIDependencies.loadOpenAPIDocument(),
             metrics: registry, limits: limits, security: security)
         let app = buildApplication(
-            dependencies, host: listenHost, port: listenPort, services: [client], logger: logger,
+            dependencies, host: listenHost, port: listenPort,
+            services: [client] + (changes.map { [TenantChangeListener(client: client, changes: $0, logger: logger)] } ?? []), logger: logger,
             idleTimeout: .seconds(try setting(idleTimeoutSeconds, env: "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)))
         var services: [any Service] = [app]
         // Benchmarks/api compares every route with the cheapest request Hummingbird can answer, in this process.

@@ -96,7 +96,7 @@ public struct PlanOperations: Sendable {
     public func read(_ id: PlanID, as principal: Principal) async throws -> ScheduledPlan {
         try principal.require(.readPlans)
         let plans = self.plans
-        return try await database.withTenant(principal.agencyID) { connection in
+        return try await database.withTenantReading(principal.agencyID) { connection in
             let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             return ScheduledPlan(plan: loaded.plan, record: loaded.record, client: loaded.client, timeline: try loaded.plan.schedule(),
@@ -108,7 +108,7 @@ public struct PlanOperations: Sendable {
     public func readWithLatestBaseline(_ id: PlanID, as principal: Principal) async throws -> (ScheduledPlan, BaselineRecord?) {
         try principal.require(.readPlans)
         let plans = self.plans
-        return try await database.withTenant(principal.agencyID) { connection in
+        return try await database.withTenantReading(principal.agencyID) { connection in
             let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             let latest = try await plans.baselines(plan: id.rawValue, on: connection).last
@@ -121,7 +121,7 @@ public struct PlanOperations: Sendable {
     public func timeline(_ id: PlanID, baseline name: String?, as principal: Principal) async throws -> (ScheduledPlan, BaselineRecord?) {
         try principal.require(.readPlans)
         let plans = self.plans
-        return try await database.withTenant(principal.agencyID) { connection in
+        return try await database.withTenantReading(principal.agencyID) { connection in
             let loaded = try await plans.load(id, lock: false, on: connection)
             try Self.checkVisible(loaded.client.id, to: principal)
             var baseline: BaselineRecord?

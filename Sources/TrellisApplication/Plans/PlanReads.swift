@@ -27,7 +27,7 @@ extension PlanOperations {
         try principal.require(.readPlans)
         if let from, let to, to < from { throw ValidationError([FieldError("to", "must not be before from")]) }
         let (plans, logger) = (self.plans, database.logger)
-        return try await database.withTenant(principal.agencyID) { connection in
+        return try await database.withTenantReading(principal.agencyID) { connection in
             _ = try await PeopleStore(logger: logger).member(member.rawValue, on: connection)
             var rows: [AssignedTask] = []
             for planID in try await plans.planIDs(assignee: member.rawValue, on: connection) {

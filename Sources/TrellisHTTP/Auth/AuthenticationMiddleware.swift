@@ -13,6 +13,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let credentials: CredentialStore
     /// Requests per credential (token or session).
     let limiter: RateLimiter
+    let caches: ReadCaches
 
     static let sessionCookie = "trellis_session"
 
@@ -25,9 +26,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw Problem(.unauthenticated, detail: "use Authorization: Bearer <token>")
             }
             let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            let credentials = self.credentials
-            guard let (principal, tokenID) = try await database.withSingleStatement({ try await credentials.authenticateToken(secret, on: $0) }) else {
-                throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
+            let (principal, tokenID): (Principal, UUID)
+            let key = CredentialStore.hash(secret)
+            if case .token(let kept, let id) = caches.credentials.value(key) {
+                (principal, tokenID) = (kept, id)
+            } else {
+                let credentials = self.credentials
+                let named = CredentialStore.agency(ofSecret: secret, prefix: "trl_"), stamp = named.flatMap(caches.credentials.stamp)
+                guard let (found, id, validUntil) = try await database.withSingleStatement({ try await credentials.authenticateToken(secret, on: $0) }) else {
+                    throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
+                }
+                (principal, tokenID) = (found, id)
+                keep(.token(found, tokenID: id), key: key, agency: found.agencyID, stamp: named == found.agencyID ? stamp : nil, validUntil: validUntil)
             }
             if let wait = limiter.take("token/\(tokenID)") {
                 throw Problem.tooManyRequests(retryAfter: wait, detail: "this token sent too many requests; retry in \(wait) s")
@@ -35,12 +45,24 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.principal = principal
             context.tokenID = tokenID
         } else if let secret = request.cookies[Self.sessionCookie]?.value {
-            let credentials = self.credentials
             let page = WebPaths.isPage(request.uri.path)
-            guard let (principal, csrf, sessionID) = try await database.withSingleStatement({ try await credentials.authenticateSession(secret, on: $0) }) else {
-                // A web page treats an expired session as signed out (and sends the person to sign in).
-                if page { return try await next(request, context) }
-                throw Problem(.unauthenticated, detail: "the session expired; sign in again")
+            let (principal, csrf, sessionID): (Principal, String, UUID)
+            let key = CredentialStore.hash(secret)
+            if case .session(let kept, let token, let id) = caches.credentials.value(key) {
+                (principal, csrf, sessionID) = (kept, token, id)
+            } else {
+                let credentials = self.credentials
+                let named = CredentialStore.agency(ofSecret: secret, prefix: "trs_"), stamp = named.flatMap(caches.credentials.stamp)
+                guard let (found, token, id, validUntil) = try await database.withSingleStatement({
+                    try await credentials.authenticateSession(secret, on: $0)
+                }) else {
+                    // A web page treats an expired session as signed out (and sends the person to sign in).
+                    if page { return try await next(request, context) }
+                    throw Problem(.unauthenticated, detail: "the session expired; sign in again")
+                }
+                (principal, csrf, sessionID) = (found, token, id)
+                keep(.session(found, csrfToken: token, sessionID: id), key: key, agency: found.agencyID, stamp: named == found.agencyID ? stamp : nil,
+                     validUntil: validUntil)
             }
             // The JSON API asks scripts for the header; the web app's forms carry the token as a field, checked by each page.
             if !page && ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {
@@ -58,6 +80,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.logger[metadataKey: "member"] = "\(principal.memberID)"
         }
         return try await next(request, context)
+    }
+
+    /// Keeps a credential just checked, read under `stamp` (nil: its agency is not known before the look-up, or not
+    /// listened for), for as long as it is valid and at most `ReadCaches.credentialLife`. Using a kept token does not
+    /// record a use: its look-up does, at least once per credential life while it is used.
+    private func keep(_ credential: CheckedCredential, key: Data, agency: AgencyID, stamp: TenantChanges.Stamp?, validUntil: Date?) {
+        guard let stamp else { return }
+        var life = ReadCaches.credentialLife
+        if let validUntil {
+            let left = validUntil.timeIntervalSinceNow
+            guard left > 1 else { return }
+            life = min(life, .milliseconds(Int64(left * 1000)))
+        }
+        caches.credentials.keep(credential, for: key, agency: agency, stamp: stamp, ttl: life, cost: 256)
     }
 }
 

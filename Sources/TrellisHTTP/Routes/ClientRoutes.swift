@@ -7,6 +7,7 @@ import TrellisStore
 struct ClientRoutes {
     let database: TenantDatabase
     let store: ClientStore
+    let caches: ReadCaches
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/clients", use: list)
@@ -18,7 +19,7 @@ struct ClientRoutes {
 
     static let fields: Set<String> = ["name", "slug", "industry", "timeZone", "status", "channels", "goals"]
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONBody<Page<ClientBody>> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> KeptResponse {
         let principal = try context.require(.readClients)
         var errors = FieldErrors()
         var filter = ClientStore.Filter()
@@ -37,11 +38,14 @@ struct ClientRoutes {
             if cursor == nil { errors.add("cursor", "is not a cursor this API returned") }
         }
         if !errors.errors.isEmpty { throw Problem.validation(errors.errors) }
-        let store = self.store
-        let page = try await database.withTenant(principal.agencyID) { [filter, cursor] in
-            try await store.list(filter, after: cursor, limit: limit, on: $0)
+        let (store, database) = (self.store, self.database)
+        // Per reader (what a client viewer may see is theirs) and query; kept until the agency's data changes.
+        return try await caches.response("clients|\(principal.memberID)|\(request.uri.query ?? "")", agency: principal.agencyID) {
+            let page = try await database.withTenantReading(principal.agencyID) { [filter, cursor] in
+                try await store.list(filter, after: cursor, limit: limit, on: $0)
+            }
+            return try JSONBody(Page(items: page.items.map(ClientBody.init), nextCursor: page.nextCursor)).kept()
         }
-        return JSONBody(Page(items: page.items.map(ClientBody.init), nextCursor: page.nextCursor))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Versioned<ClientBody> {

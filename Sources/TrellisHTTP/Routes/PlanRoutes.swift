@@ -15,6 +15,7 @@ struct PlanRoutes {
     let store: PlanStore
     let clients: ClientStore
     let operations: PlanOperations
+    let caches: ReadCaches
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/templates", use: listTemplates)
@@ -234,11 +235,16 @@ struct PlanRoutes {
     @Sendable func timeline(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.readPlans)
         let id = PlanID(try context.uuidParameter("planId"))
-        let (scheduled, baseline) = try await operations.timeline(id, baseline: request.query("baseline"), as: principal)
-        let body = ExportFormat.json.render(scheduled.export(baseline: baseline, generatedAt: Date()))
-        var response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
-        response.headers[.eTag] = "\"\(scheduled.record.version)\""
-        return response
+        let (operations, baselineName) = (self.operations, request.query("baseline"))
+        // What a Gantt reloads after every change elsewhere: kept until the agency's data changes (its `generatedAt`
+        // says when it was computed).
+        let key = "timeline|\(id)|\(principal.memberID)|\(baselineName ?? "")"
+        return try await caches.response(key, agency: principal.agencyID) {
+            let (scheduled, baseline) = try await operations.timeline(id, baseline: baselineName, as: principal)
+            let body = ExportFormat.json.render(scheduled.export(baseline: baseline, generatedAt: Date()))
+            return KeptResponse(
+                status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(scheduled.record.version)\""], body: ByteBuffer(string: body))
+        }.response(from: request, context: context)
     }
 
     @Sendable func listBaselines(_ request: Request, context: AppRequestContext) async throws -> JSONBody<ListPage<BaselineBody>> {

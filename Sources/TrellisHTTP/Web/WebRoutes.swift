@@ -14,6 +14,8 @@ struct WebRoutes: Sendable {
     let operations: PlanOperations
     let signIn: SignIn
     let secureCookies: Bool
+    /// The plan and Today pages are kept per session (their forms carry its CSRF token) until the agency changes.
+    let caches: ReadCaches
     /// Where people reach the server: the start of the links it writes (portal links).
     var publicBaseURL = "http://127.0.0.1:8080"
     /// The web app's clock (for "today", plan health); tests inject one.
@@ -87,12 +89,17 @@ struct WebRoutes: Sendable {
     /// The signed-in person and their agency's name and CSRF token, or nil (the page redirects to sign-in).
     func session(_ context: AppRequestContext) async throws -> (Principal, Shell.Identity)? {
         guard let principal = context.principal, let csrf = context.sessionCSRFToken else { return nil }
-        let identity = try await database.withTenant(principal.agencyID) { connection in
+        return (principal, try await identity(of: principal, csrf: csrf))
+    }
+
+    /// The agency's and the member's names, with the session's CSRF token.
+    func identity(of principal: Principal, csrf: String) async throws -> Shell.Identity {
+        let database = self.database
+        return try await database.withTenantReading(principal.agencyID) { connection in
             let agency = try await CredentialStore(logger: database.logger).currentAgency(on: connection)
             let member = try await PeopleStore(logger: database.logger).member(principal.memberID.rawValue, on: connection)
             return Shell.Identity(agencyName: agency.name, memberName: member.displayName, csrf: csrf)
         }
-        return (principal, identity)
     }
 
     static func signInRedirect(_ request: Request) -> Response {

@@ -128,6 +128,13 @@ struct HTMLPage: ResponseGenerator {
         return response
     }
 
+    /// The page as a response to keep (`ReadCaches`).
+    var kept: KeptResponse {
+        var headers = HTMLPage.headers
+        headers[.contentType] = "text/html; charset=utf-8"
+        return KeptResponse(status: status, headers: headers, body: ByteBuffer(string: html))
+    }
+
     static var headers: HTTPFields {
         var headers = HTTPFields()
         headers[.init("Content-Security-Policy")!] = contentSecurityPolicy

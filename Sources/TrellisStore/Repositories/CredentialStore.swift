@@ -42,20 +42,24 @@ public struct CredentialStore: Sendable {
     /// `SELECT columns FROM function(agency, hash)` for a credential that carries its agency (one shard on Citus), or
     /// `function(hash)` for one issued before credentials did. `function` and `columns` are this module's names, never
     /// input; the secret travels only as its hash, bound.
+    /// With `validUntil` (`token` or `session`) a last column says until when the credential is valid (NULL: no end,
+    /// or a credential from before, whose agency is not known until it is found).
     static func lookUp(
-        _ secret: String, prefix: String, function: String, columns: String, on connection: PostgresConnection, logger: Logger
+        _ secret: String, prefix: String, function: String, columns: String, validUntil kind: String? = nil, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> PostgresRowSequence {
         var bindings = PostgresBindings()
-        let arguments: String
+        var arguments = "$1", selected = columns
         if let agency = agency(ofSecret: secret, prefix: prefix) {
             bindings.append(agency.rawValue)
             arguments = "$1, $2"
-        } else {
-            arguments = "$1"
+            if let kind { selected += ", trellis_credential_valid_until('\(kind)', $1, $2)" }
+        } else if kind != nil {
+            selected += ", NULL::timestamptz"
         }
         try bindings.append(hash(secret))
         return try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM \(function)(\(arguments))", binds: bindings), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT \(selected) FROM \(function)(\(arguments))", binds: bindings), logger: logger)
     }
 
     /// Base64 of 16 and of 32 bytes, without padding.
@@ -177,13 +181,13 @@ public struct CredentialStore: Sendable {
 
     /// The principal a bearer token stands for and the token's id, or nil (unknown, revoked or expired);
     /// records the token's last use at most once a minute.
-    public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, tokenID: UUID)? {
+    public func authenticateToken(_ secret: String, on connection: PostgresConnection) async throws -> (Principal, tokenID: UUID, validUntil: Date?)? {
         let rows = try await Self.lookUp(
             secret, prefix: "trl_", function: "trellis_authenticate_token", columns: "agency_id, token_id, member_id, role::text, client_id",
-            on: connection, logger: logger)
-        for try await (agency, token, member, role, client) in rows.decode((UUID, UUID, UUID, String, UUID?).self) {
+            validUntil: "token", on: connection, logger: logger)
+        for try await (agency, token, member, role, client, until) in rows.decode((UUID, UUID, UUID, String, UUID?, Date?).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
-            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), token)
+            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), token, until)
         }
         return nil
     }
@@ -236,13 +240,14 @@ public struct CredentialStore: Sendable {
 
     public func authenticateSession(
         _ secret: String, on connection: PostgresConnection
-    ) async throws -> (Principal, csrfToken: String, sessionID: UUID)? {
+    ) async throws -> (Principal, csrfToken: String, sessionID: UUID, validUntil: Date?)? {
         let rows = try await Self.lookUp(
             secret, prefix: "trs_", function: "trellis_authenticate_session",
-            columns: "agency_id, session_id, member_id, role::text, client_id, csrf_token", on: connection, logger: logger)
-        for try await (agency, session, member, role, client, csrf) in rows.decode((UUID, UUID, UUID, String, UUID?, String).self) {
+            columns: "agency_id, session_id, member_id, role::text, client_id, csrf_token", validUntil: "session", on: connection, logger: logger)
+        for try await (agency, session, member, role, client, csrf, until) in rows.decode((UUID, UUID, UUID, String, UUID?, String, Date?).self) {
             guard let role = MemberRole(rawValue: role) else { return nil }
-            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf, session)
+            return (Principal(agencyID: AgencyID(agency), memberID: MemberID(member), role: role, clientID: client.map(ClientID.init)), csrf, session,
+                    until)
         }
         return nil
     }

@@ -14,16 +14,30 @@ public struct TenantDatabase: Sendable {
     public let connectionWait: Duration
     /// A tracer was bootstrapped before this was made; without one no span is started per unit of work.
     let traced: Bool
+    /// What this process serves from memory is checked against (the API's); nil: nothing is.
+    public let changes: TenantChanges?
 
-    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(10)) {
+    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(10), changes: TenantChanges? = nil) {
         self.client = client
         self.logger = logger
         self.connectionWait = connectionWait
         self.traced = !(InstrumentationSystem.tracer is NoOpTracer)
+        self.changes = changes
     }
 
-    /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws.
+    /// One transaction scoped to `agency`: commits if `work` returns, rolls back if it throws. What this process keeps
+    /// in memory for the agency is stale from the commit on (other processes hear of it from the database, `sql/0014`).
     public func withTenant<T: Sendable>(
+        _ agency: AgencyID, _ work: @Sendable (TenantConnection) async throws -> T
+    ) async throws -> T {
+        defer { changes?.changed(agency) }
+        return try await withTenantReading(agency, work)
+    }
+
+    /// `withTenant` for work that only reads: it leaves what this process keeps in memory alone. A write made here
+    /// by mistake is still announced by the database, so the mistake costs the writer's own process only the
+    /// moments until it hears of it.
+    public func withTenantReading<T: Sendable>(
         _ agency: AgencyID, _ work: @Sendable (TenantConnection) async throws -> T
     ) async throws -> T {
         try await transaction { connection in

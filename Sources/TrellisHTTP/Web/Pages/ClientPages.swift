@@ -38,7 +38,7 @@ extension WebRoutes {
         filter.search = query.isEmpty ? nil : query
         let cursor = request.uri.queryParameters.get("cursor").flatMap { Cursor(encoded: String($0)) }
         let store = ClientStore(logger: database.logger)
-        let page = try await database.withTenant(principal.agencyID) { [filter] in try await store.list(filter, after: cursor, limit: 50, on: $0) }
+        let page = try await database.withTenantReading(principal.agencyID) { [filter] in try await store.list(filter, after: cursor, limit: 50, on: $0) }
         var next: String?
         if let cursor = page.nextCursor {
             var parts = ["cursor=\(cursor)"]

@@ -74,20 +74,30 @@ extension WebRoutes {
 
     /// When will it finish, what drives that date, what moved since the baseline: the Gantt beside the task table.
     @Sendable func plan(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        guard let principal = context.principal, let csrf = context.sessionCSRFToken else { return Self.signInRedirect(request) }
         guard let raw = context.parameters.get("planId"), let uuid = UUID(uuidString: raw) else { throw Problem.notFound("plan") }
         let id = PlanID(uuid)
-        // The page compares with the latest baseline (the one saved last).
-        let (scheduled, latest) = try await operations.readWithLatestBaseline(id, as: principal)
         let now = self.now()
         let zoom = Self.zoomDayWidths.first { $0.0 == request.uri.queryParameters.get("zoom") } ?? Self.zoomDayWidths[1]
         let moved = Set((request.uri.queryParameters.get("moved") ?? "").split(separator: ",").map(String.init))
         let notice = request.uri.queryParameters.get("notice").map { String($0) }
-        let view = Self.planView(
-            scheduled, baseline: latest, now: now, shell: Shell(title: scheduled.plan.name, section: "Clients", identity: identity, principal: principal,
-                                                                 timeZoneNote: "Times in \(scheduled.plan.calendar.timeZoneID)"),
-            zoom: zoom, moved: moved, notice: notice, canEdit: TenantPolicy.allows(principal.role, .writePlans))
-        return try HTMLPage(html: templates.render("plan", view)).response(from: request, context: context)
+        let (operations, templates, routes) = (self.operations, self.templates, self)
+        let render = { @Sendable () async throws -> KeptResponse in
+            let identity = try await routes.identity(of: principal, csrf: csrf)
+            // The page compares with the latest baseline (the one saved last).
+            let (scheduled, latest) = try await operations.readWithLatestBaseline(id, as: principal)
+            let view = Self.planView(
+                scheduled, baseline: latest, now: now,
+                shell: Shell(title: scheduled.plan.name, section: "Clients", identity: identity, principal: principal,
+                             timeZoneNote: "Times in \(scheduled.plan.calendar.timeZoneID)"),
+                zoom: zoom, moved: moved, notice: notice, canEdit: TenantPolicy.allows(principal.role, .writePlans))
+            return HTMLPage(html: try templates.render("plan", view)).kept
+        }
+        // The page after an edit (what moved, the notice) is shown once; the plain page is kept for the session and
+        // the day (its today line), until the agency's data changes.
+        guard moved.isEmpty, notice == nil, let sessionID = context.sessionID else { return try await render().response(from: request, context: context) }
+        let key = "plan|\(id)|\(sessionID)|\(zoom.0)|\(WebFormat.utcDate(now).dayNumber)"
+        return try await caches.response(key, agency: principal.agencyID, render).response(from: request, context: context)
     }
 
     static func planView(

@@ -33,7 +33,7 @@ extension WebRoutes {
         try principal.requireWeb(.readPlans)
         if principal.role == .clientViewer { throw Problem.notFound("page") }
         let store = PlanStore(logger: database.logger)
-        let records = try await database.withTenant(principal.agencyID) { try await store.templates(on: $0) }
+        let records = try await database.withTenantReading(principal.agencyID) { try await store.templates(on: $0) }
         // Opened from a client's page: the template's form comes with that client chosen.
         let forClient = request.uri.queryParameters.get("client").flatMap { UUID(uuidString: String($0)) }.map { "?client=\(ClientID($0))" } ?? ""
         let view = TemplatesView(

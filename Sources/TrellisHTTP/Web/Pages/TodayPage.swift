@@ -71,13 +71,25 @@ extension WebRoutes {
     /// What needs me now: plans by health, what starts and falls due this week, who is over capacity this week and
     /// next, what failed, the inbox.
     @Sendable func today(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let (principal, identity) = try await session(context) else { return Self.signInRedirect(request) }
+        guard let principal = context.principal, let csrf = context.sessionCSRFToken, let sessionID = context.sessionID else {
+            return Self.signInRedirect(request)
+        }
         if principal.role == .clientViewer { return HTMLPage.redirect("/portal") }
         let now = self.now()
+        // Kept per session and day until the agency's data changes, and for 10 s at most: failed jobs are written by the
+        // worker's queue, which announces nothing.
+        let routes = self
+        let key = "today|\(sessionID)|\(WebFormat.utcDate(now).dayNumber)"
+        return try await caches.response(key, agency: principal.agencyID, life: .seconds(10)) {
+            try await routes.todayPage(principal, identity: try await routes.identity(of: principal, csrf: csrf), now: now)
+        }.response(from: request, context: context)
+    }
+
+    func todayPage(_ principal: Principal, identity: Shell.Identity, now: Date) async throws -> KeptResponse {
         let thisWeek = ISOWeek(containing: WebFormat.utcDate(now))
         let (monday, sunday) = (thisWeek.monday, thisWeek.monday.adding(days: 6))
         let logger = database.logger
-        var view = try await database.withTenant(principal.agencyID) { connection -> TodayView in
+        var view = try await database.withTenantReading(principal.agencyID) { connection -> TodayView in
             var view = TodayView(
                 shell: Shell(title: "Today", section: "Today", identity: identity, principal: principal),
                 weekLabel: "\(WebFormat.shortDay(monday)) – \(WebFormat.shortDay(sunday))", late: [], atRisk: [], onTrack: [],
@@ -136,6 +148,6 @@ extension WebRoutes {
         view.due.sort { ($0.day, $0.name) < ($1.day, $1.name) }
         (view.lateHTML, view.atRiskHTML, view.onTrackHTML) = (Self.html(view.late), Self.html(view.atRisk), Self.html(view.onTrack))
         (view.startingHTML, view.dueHTML) = (Self.html(view.starting), Self.html(view.due))
-        return try HTMLPage(html: templates.render("today", view)).response(from: request, context: context)
+        return HTMLPage(html: try templates.render("today", view)).kept
     }
 }

@@ -39,7 +39,7 @@ extension WebRoutes {
         for _ in 0..<7 { last = last.next }
         let end = last
         let store = AssignmentStore(logger: database.logger)
-        let people = try await database.withTenant(principal.agencyID) {
+        let people = try await database.withTenantReading(principal.agencyID) {
             try await store.workloadInputs(from: start.monday, through: end.monday.adding(days: 6), member: nil, on: $0)
         }
         let report = Workload.report(people: people, from: start, through: end)

@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import TrellisDomain
+import TrellisStore
+
+/// Reads this API process serves from memory: an entry is served only while its agency's data is unchanged since it
+/// was read (`TenantChanges`: the database announces every write, this process's own writes count at once), and for
+/// no longer than its time to live, which bounds what no write announces (the clock: "today", a token's expiry).
+/// Without a listening `TenantChanges` (tests that do not start one, Citus) every read goes to the database.
+///
+/// Entries are kept up to a budget (bytes, roughly), the oldest dropped first.
+final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Entry {
+        var agency: AgencyID
+        var stamp: TenantChanges.Stamp
+        var value: Value
+        var expires: ContinuousClock.Instant
+        var cost: Int
+        var sequence: UInt64
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// Insertion order, for dropping the oldest; an item whose sequence no longer matches its entry is skipped.
+        var order: [(key: Key, sequence: UInt64)] = []
+        var head = 0
+        var cost = 0
+        var sequence: UInt64 = 0
+        var hits = 0, misses = 0
+    }
+
+    private let state = Mutex(State())
+    let changes: TenantChanges?
+    let budget: Int
+
+    init(changes: TenantChanges?, budget: Int) {
+        self.changes = changes
+        self.budget = budget
+    }
+
+    /// The agency's stamp to read under, taken before the read; nil: the read may not be kept.
+    func stamp(_ agency: AgencyID) -> TenantChanges.Stamp? { changes?.stamp(agency) }
+
+    /// The value kept for `key`, if its agency has not changed since and it has not expired.
+    func value(_ key: Key) -> Value? {
+        guard let changes else { return nil }
+        let now = ContinuousClock.now
+        return state.withLock { state -> Value? in
+            guard let entry = state.entries[key] else {
+                state.misses += 1
+                return nil
+            }
+            guard entry.expires > now, changes.stamp(entry.agency) == entry.stamp else {
+                state.entries[key] = nil
+                state.cost -= entry.cost
+                state.misses += 1
+                return nil
+            }
+            state.hits += 1
+            return entry.value
+        }
+    }
+
+    /// Keeps `value`, read under `stamp`, for at most `ttl`.
+    func keep(_ value: Value, for key: Key, agency: AgencyID, stamp: TenantChanges.Stamp, ttl: Duration, cost: Int) {
+        guard changes != nil, cost <= budget / 4 else { return }
+        let expires = ContinuousClock.now + ttl
+        state.withLock { state in
+            state.sequence &+= 1
+            if let old = state.entries[key] { state.cost -= old.cost }
+            state.entries[key] = Entry(agency: agency, stamp: stamp, value: value, expires: expires, cost: cost, sequence: state.sequence)
+            state.order.append((key, state.sequence))
+            state.cost += cost
+            while state.cost > budget, state.head < state.order.count {
+                let (oldest, sequence) = state.order[state.head]
+                state.head += 1
+                if let entry = state.entries[oldest], entry.sequence == sequence {
+                    state.entries[oldest] = nil
+                    state.cost -= entry.cost
+                }
+            }
+            if state.head > 1_024, state.head * 2 > state.order.count {
+                state.order.removeFirst(state.head)
+                state.head = 0
+            }
+        }
+    }
+
+    /// The kept value, or `read()`'s, kept when the agency is listened for.
+    func through(
+        _ key: Key, agency: AgencyID, ttl: Duration, cost: (Value) -> Int, _ read: () async throws -> Value
+    ) async throws -> Value {
+        if let kept = value(key) { return kept }
+        let stamp = stamp(agency)
+        let value = try await read()
+        if let stamp { keep(value, for: key, agency: agency, stamp: stamp, ttl: ttl, cost: cost(value)) }
+        return value
+    }
+
+    /// Served from memory, and read from the database, since the start.
+    var counts: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
+}
+
+/// A response kept whole, to answer the same read again without the database.
+struct KeptResponse: Sendable, ResponseGenerator {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+
+    var cost: Int { body.readableBytes + 512 }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+/// A checked credential, kept until its agency changes or it expires.
+enum CheckedCredential: Sendable {
+    case token(Principal, tokenID: UUID)
+    case session(Principal, csrfToken: String, sessionID: UUID)
+}
+
+/// What one API process serves from memory: checked credentials (by the hash of the secret) and whole responses of
+/// the reads people repeat most (by route, reader and query).
+struct ReadCaches: Sendable {
+    let credentials: ReadCache<Data, CheckedCredential>
+    let responses: ReadCache<String, KeptResponse>
+
+    /// How long a kept read may be served at most; a credential also no longer than it is valid.
+    static let credentialLife = Duration.seconds(30)
+    static let responseLife = Duration.seconds(30)
+
+    init(changes: TenantChanges?, responseBudget: Int = 64 << 20) {
+        credentials = ReadCache(changes: changes, budget: 8 << 20)
+        responses = ReadCache(changes: changes, budget: responseBudget)
+    }
+
+    /// The kept response for `key`, or `read()`'s, kept for `life`.
+    func response(
+        _ key: String, agency: AgencyID, life: Duration = responseLife, _ read: () async throws -> KeptResponse
+    ) async throws -> KeptResponse {
+        try await responses.through(key, agency: agency, ttl: life, cost: \.cost, read)
+    }
+}
+
+extension JSONBody {
+    func kept(headers extra: HTTPFields = [:]) throws -> KeptResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extraHeaders)
+        headers.append(contentsOf: extra)
+        return KeptResponse(status: status, headers: headers, body: ByteBuffer(data: try Self.encoder.encode(body)))
+    }
+}

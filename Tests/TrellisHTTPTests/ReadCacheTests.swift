@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+import TrellisDomain
+@testable import TrellisHTTP
+import TrellisStore
+import TrellisTestSupport
+
+/// Reads an API process serves from memory (`ReadCaches`), checked against the database's announcements of each
+/// agency's writes (`sql/0014`, `TenantChanges`). The harness's own router keeps nothing; a second router on the same
+/// database, with its own listener, plays another API process.
+@Suite("Reads served from memory")
+struct ReadCacheTests {
+    /// A second API process on the harness's database: its own `TenantChanges`, listener and router.
+    static func otherProcess(
+        _ h: APIHarness, listening: Bool = true, _ body: @Sendable (any TestClientProtocol, TenantChanges) async throws -> Void
+    ) async throws {
+        let changes = TenantChanges()
+        var dependencies = try APIHarness.dependencies(h.db)
+        dependencies.database = TenantDatabase(client: h.db.api, logger: h.db.logger, connectionWait: .seconds(60), changes: changes)
+        let listener = Task { if listening { try await TenantChangeListener(client: h.db.api, changes: changes, logger: h.db.logger).run() } }
+        defer { listener.cancel() }
+        if listening { #expect(try await eventually { changes.isListening }, "the listener connects") }
+        try await Application(router: buildRouter(dependencies)).test(.router) { client in try await body(client, changes) }
+    }
+
+    static func get(_ client: any TestClientProtocol, _ uri: String, token: String) async throws -> (status: Int, text: String) {
+        try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(token)"], body: nil) { response in
+            (Int(response.status.code), String(buffer: response.body))
+        }
+    }
+
+    /// A write the database does not announce: made outside any agency's transaction (the table owner's session
+    /// sets no agency), so only what reads the database sees it.
+    static func renameQuietly(_ h: APIHarness, client id: String, to name: String) async throws {
+        try await h.db.owner.query("UPDATE clients SET name = \(name) WHERE id = \(UUID(uuidString: id))", logger: h.db.logger)
+    }
+
+    @Test func aReadKeptByOneProcessChangesWhenAnotherProcessWrites() async throws {
+        try await APIHarness.run { h in
+            let brand = try await h.createClient("Brand One")
+            try await Self.otherProcess(h) { other, changes in
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand One"))
+                // Kept: a write nobody announced is not seen.
+                try await Self.renameQuietly(h, client: brand, to: "Brand Quiet")
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand One"), "served from memory")
+
+                // A write through the other process (the harness's router): announced by the database, heard here.
+                let heard = changes.announcementsHeard
+                _ = try await h.createClient("Brand Two")
+                #expect(try await eventually { changes.announcementsHeard > heard }, "the write is announced")
+                let after = try await Self.get(other, "/v1/clients", token: h.tokenA).text
+                #expect(after.contains("Brand Two") && after.contains("Brand Quiet") && !after.contains("Brand One"), "\(after)")
+
+                // Another agency's write leaves this agency's kept read alone.
+                try await Self.renameQuietly(h, client: brand, to: "Brand Quiet Again")
+                _ = try await h.call(.post, "/v1/clients", token: h.tokenB, json: #"{"name":"B's brand","timeZone":"UTC"}"#)
+                #expect(try await eventually { changes.announcementsHeard > heard + 1 })
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand Quiet\""))
+            }
+        }
+    }
+
+    @Test func aProcessReadsItsOwnWritesAtOnce() async throws {
+        try await APIHarness.run { h in
+            try await Self.otherProcess(h) { other, _ in
+                #expect(!(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Written Here")))
+                let created = try await other.execute(
+                    uri: "/v1/clients", method: .post, headers: [.authorization: "Bearer \(h.tokenA)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"name":"Written Here","timeZone":"UTC"}"#)) { Int($0.status.code) }
+                #expect(created == 201)
+                // No waiting: the process's own commit makes what it kept stale.
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Written Here"))
+            }
+        }
+    }
+
+    @Test func aRevokedTokenStopsWorkingInEveryProcess() async throws {
+        try await APIHarness.run { h in
+            let (member, _) = try await h.member(.manager)
+            let created = try await h.call(.post, "/v1/tokens", token: h.tokenA, json: #"{"name":"kept","memberId":"\#(member)"}"#)
+            let (id, token) = (try #require((created.json["token"] as? [String: Any])?["id"] as? String), try #require(created.string("secret")))
+            try await Self.otherProcess(h) { other, _ in
+                #expect(try await Self.get(other, "/v1/clients", token: token).status == 200)
+                #expect(try await Self.get(other, "/v1/clients", token: token).status == 200, "the checked token is kept")
+                let revoked = try await h.call(.post, "/v1/tokens/\(id)/revoke", token: h.tokenA)
+                #expect(revoked.status == 200, "\(revoked.text)")
+                #expect(try await eventually { try await Self.get(other, "/v1/clients", token: token).status == 401 }, "revoked elsewhere, refused here")
+            }
+        }
+    }
+
+    @Test func withoutListeningNothingIsKept() async throws {
+        try await APIHarness.run { h in
+            let brand = try await h.createClient("Brand One")
+            try await Self.otherProcess(h, listening: false) { other, changes in
+                #expect(!changes.isListening)
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand One"))
+                try await Self.renameQuietly(h, client: brand, to: "Brand Quiet")
+                #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand Quiet"), "read from the database")
+            }
+        }
+    }
+
+    /// Every table that holds an agency's data announces its writes (a table added later must call
+    /// `trellis_announce_changes`).
+    @Test func everyTenantTableAnnouncesItsWrites() async throws {
+        try await withTestDatabase { db in
+            let rows = try await db.owner.query("""
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT LIKE 'trellis\\_%'
+                  AND (c.relname = 'agencies' OR EXISTS (
+                      SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'agency_id' AND NOT a.attisdropped))
+                  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'announce_tenant_change')
+                """, logger: db.logger)
+            var silent: [String] = []
+            for try await name in rows.decode(String.self) { silent.append(name) }
+            #expect(silent.isEmpty, "tables whose writes are not announced: \(silent)")
+            let count = try await db.owner.query(
+                "SELECT count(*)::int8 FROM pg_trigger WHERE tgname = 'announce_tenant_change'", logger: db.logger
+            ).collect().first?.decode(Int.self) ?? 0
+            #expect(count >= 20, "\(count)")
+        }
+    }
+}
