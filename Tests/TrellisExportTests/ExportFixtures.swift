@@ -148,7 +148,8 @@ enum Readers {
         process.standardError = errHandle
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Not `waitUntilExit`, which was seen to hang when several tests call it at once (its run loop).
+        while process.isRunning { usleep(5_000) }
         try errHandle.close()
         let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "\(script) failed: \(errors)")

@@ -99,7 +99,8 @@ enum Chromium {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        // Not `waitUntilExit`, which was seen to hang when several tests call it at once (its run loop).
+        while process.isRunning { usleep(5_000) }
         #expect(process.terminationStatus == 0)
         return png
     }

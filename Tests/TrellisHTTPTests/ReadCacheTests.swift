@@ -21,9 +21,17 @@ struct ReadCacheTests {
         var dependencies = try APIHarness.dependencies(h.db)
         dependencies.database = TenantDatabase(client: h.db.api, logger: h.db.logger, connectionWait: .seconds(60), changes: changes)
         let listener = Task { if listening { try await TenantChangeListener(client: h.db.api, changes: changes, logger: h.db.logger).run() } }
-        defer { listener.cancel() }
-        if listening { #expect(try await eventually { changes.isListening }, "the listener connects") }
-        try await Application(router: buildRouter(dependencies)).test(.router) { client in try await body(client, changes) }
+        // The listener gives its connection back before the harness closes the pool.
+        var failure: (any Error)?
+        do {
+            if listening { #expect(try await eventually(timeout: .seconds(20)) { changes.isListening }, "the listener connects") }
+            try await Application(router: buildRouter(dependencies)).test(.router) { client in try await body(client, changes) }
+        } catch {
+            failure = error
+        }
+        listener.cancel()
+        _ = await listener.result
+        if let failure { throw failure }
     }
 
     static func get(_ client: any TestClientProtocol, _ uri: String, token: String) async throws -> (status: Int, text: String) {

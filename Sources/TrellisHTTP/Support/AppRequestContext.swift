@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import TrellisDomain
 
 /// Per-request state: who is acting, resolved by `AuthenticationMiddleware`.
@@ -11,12 +12,13 @@ public struct AppRequestContext: RequestContext {
     /// The credential that authenticated this request (a password change ends every other one).
     public var sessionID: UUID?
     public var tokenID: UUID?
-    /// The peer's address, for per-address limits (sign-in).
-    public let remoteAddress: String?
+    private let channel: any NIOCore.Channel
+    /// The peer's address, for per-address limits (sign-in); looked up when asked, as few requests need it.
+    public var remoteAddress: String? { channel.remoteAddress?.ipAddress }
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
-        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 
     public var maxUploadSize: Int { 1 << 20 }
