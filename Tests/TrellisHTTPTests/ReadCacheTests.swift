@@ -5,7 +5,7 @@ import PostgresNIO
 import Testing
 import TrellisDomain
 @testable import TrellisHTTP
-import TrellisStore
+@testable import TrellisStore
 import TrellisTestSupport
 
 /// Reads an API process serves from memory (`ReadCaches`), checked against the database's announcements of each
@@ -131,5 +131,62 @@ struct ReadCacheTests {
             ).collect().first?.decode(Int.self) ?? 0
             #expect(count >= 20, "\(count)")
         }
+    }
+}
+
+/// The cache on its own: what an entry is served under, and how much is kept.
+@Suite("Read cache bounds")
+struct ReadCacheBoundsTests {
+    static func listeningChanges() -> TenantChanges {
+        let changes = TenantChanges()
+        changes.listening(true)
+        return changes
+    }
+
+    @Test func anEntryIsServedOnlyUnderItsStampAndWithinItsLife() async throws {
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1_000)
+        let (a, b) = (AgencyID(UUID()), AgencyID(UUID()))
+        let stampA = try #require(cache.stamp(a))
+        cache.keep(1, for: "a", agency: a, stamp: stampA, ttl: .seconds(60), cost: 10)
+        cache.keep(2, for: "b", agency: b, stamp: try #require(cache.stamp(b)), ttl: .seconds(60), cost: 10)
+        #expect(cache.value("a") == 1 && cache.value("b") == 2)
+
+        changes.changed(a)
+        #expect(cache.value("a") == nil, "agency A changed")
+        #expect(cache.value("b") == 2, "agency B did not")
+
+        // Read under the stamp before a change: stale the moment it is kept.
+        let before = try #require(cache.stamp(a))
+        changes.changed(a)
+        cache.keep(3, for: "a", agency: a, stamp: before, ttl: .seconds(60), cost: 10)
+        #expect(cache.value("a") == nil)
+
+        cache.keep(4, for: "short", agency: b, stamp: try #require(cache.stamp(b)), ttl: .milliseconds(20), cost: 10)
+        #expect(cache.value("short") == 4)
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(cache.value("short") == nil, "past its life")
+
+        // Not listening (the connection dropped): nothing is served, and what was kept is stale once it is back.
+        changes.listening(false)
+        #expect(cache.stamp(b) == nil)
+        #expect(cache.value("b") == nil)
+        changes.listening(true)
+        #expect(cache.value("b") == nil)
+    }
+
+    @Test func theOldestEntriesGoFirstBeyondTheBudget() throws {
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 100)
+        let agency = AgencyID(UUID())
+        for n in 0..<8 {
+            cache.keep(n, for: "k\(n)", agency: agency, stamp: try #require(cache.stamp(agency)), ttl: .seconds(60), cost: 20)
+        }
+        let kept = (0..<8).filter { cache.value("k\($0)") != nil }
+        #expect(kept == [3, 4, 5, 6, 7], "five of cost 20 fit in 100: \(kept)")
+        // Larger than a quarter of the budget: not kept at all.
+        cache.keep(99, for: "big", agency: agency, stamp: try #require(cache.stamp(agency)), ttl: .seconds(60), cost: 26)
+        #expect(cache.value("big") == nil)
+        #expect(cache.value("k7") == 7)
     }
 }
