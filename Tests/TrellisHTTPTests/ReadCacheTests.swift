@@ -190,3 +190,17 @@ struct ReadCacheBoundsTests {
         #expect(cache.value("k7") == 7)
     }
 }
+
+extension ReadCacheBoundsTests {
+    @Test func keepingTheSameKeysAgainAndAgainKeepsTheBookkeepingSmall() throws {
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1 << 20)
+        let agency = AgencyID(UUID())
+        for n in 0..<20_000 {
+            cache.keep(n, for: "k\(n % 3)", agency: agency, stamp: try #require(cache.stamp(agency)), ttl: .seconds(60), cost: 10)
+        }
+        #expect(cache.bookkeeping.entries == 3)
+        #expect(cache.bookkeeping.order <= 2 * 3 + 1_024 + 1, "\(cache.bookkeeping)")
+        #expect(cache.value("k1") == 19_999, "the last kept value of k1 (19,999 % 3 == 1)")
+    }
+}

@@ -80,7 +80,12 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                     state.cost -= entry.cost
                 }
             }
-            if state.head > 1_024, state.head * 2 > state.order.count {
+            // The order list also holds keys kept again or dropped as stale since: rebuilt from the live entries
+            // when it is more than twice their number, so it never outgrows them.
+            if state.order.count - state.head > 2 * state.entries.count + 1_024 {
+                state.order = state.entries.map { ($0.key, $0.value.sequence) }.sorted { $0.1 < $1.1 }
+                state.head = 0
+            } else if state.head > 1_024, state.head * 2 > state.order.count {
                 state.order.removeFirst(state.head)
                 state.head = 0
             }
@@ -97,6 +102,9 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         if let stamp { keep(value, for: key, agency: agency, stamp: stamp, ttl: ttl, cost: cost(value)) }
         return value
     }
+
+    /// How many entries are kept, and how long the insertion-order list is (tests).
+    var bookkeeping: (entries: Int, order: Int) { state.withLock { ($0.entries.count, $0.order.count - $0.head) } }
 
     /// Served from memory, and read from the database, since the start.
     var counts: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
