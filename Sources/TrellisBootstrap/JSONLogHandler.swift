@@ -114,11 +114,16 @@ public struct JSONLogHandler: LogHandler {
         gmtime_r(&seconds, &parts)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
+        // Digits appended in place: no array per field.
         func put(_ value: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
             var v = value
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + v % 10); v /= 10 }
-            bytes.append(contentsOf: digits)
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
+            }
         }
         put(Int(parts.tm_year) + 1900, 4); bytes.append(45); put(Int(parts.tm_mon) + 1, 2); bytes.append(45); put(Int(parts.tm_mday), 2)
         bytes.append(84); put(Int(parts.tm_hour), 2); bytes.append(58); put(Int(parts.tm_min), 2); bytes.append(58); put(Int(parts.tm_sec), 2)
