@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 import TrellisDomain
 import TrellisStore
 
@@ -26,18 +27,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw Problem(.unauthenticated, detail: "use Authorization: Bearer <token>")
             }
             let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            let (principal, tokenID): (Principal, UUID)
-            let key = CredentialStore.hash(secret)
-            if case .token(let kept, let id) = caches.credentials.value(key) {
-                (principal, tokenID) = (kept, id)
-            } else {
-                let credentials = self.credentials
-                let named = CredentialStore.agency(ofSecret: secret, prefix: "trl_"), stamp = named.flatMap(caches.credentials.stamp)
-                guard let (found, id, validUntil) = try await database.withSingleStatement({ try await credentials.authenticateToken(secret, on: $0) }) else {
-                    throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
-                }
-                (principal, tokenID) = (found, id)
-                keep(.token(found, tokenID: id), key: key, agency: found.agencyID, stamp: named == found.agencyID ? stamp : nil, validUntil: validUntil)
+            let credentials = self.credentials
+            // A session's secret sent as a bearer token finds the session kept under its hash: refused like any non-token.
+            guard case .token(let principal, let tokenID)? = try await checked(secret, prefix: "trl_", lookUp: { connection in
+                try await credentials.authenticateToken(secret, on: connection).map { (.token($0.0, tokenID: $0.tokenID), $0.validUntil) }
+            }) else {
+                throw Problem(.unauthenticated, detail: "the token is unknown, revoked or expired")
             }
             if let wait = limiter.take("token/\(tokenID)") {
                 throw Problem.tooManyRequests(retryAfter: wait, detail: "this token sent too many requests; retry in \(wait) s")
@@ -46,23 +41,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.tokenID = tokenID
         } else if let secret = request.cookies[Self.sessionCookie]?.value {
             let page = WebPaths.isPage(request.uri.path)
-            let (principal, csrf, sessionID): (Principal, String, UUID)
-            let key = CredentialStore.hash(secret)
-            if case .session(let kept, let token, let id) = caches.credentials.value(key) {
-                (principal, csrf, sessionID) = (kept, token, id)
-            } else {
-                let credentials = self.credentials
-                let named = CredentialStore.agency(ofSecret: secret, prefix: "trs_"), stamp = named.flatMap(caches.credentials.stamp)
-                guard let (found, token, id, validUntil) = try await database.withSingleStatement({
-                    try await credentials.authenticateSession(secret, on: $0)
-                }) else {
-                    // A web page treats an expired session as signed out (and sends the person to sign in).
-                    if page { return try await next(request, context) }
-                    throw Problem(.unauthenticated, detail: "the session expired; sign in again")
+            let credentials = self.credentials
+            guard case .session(let principal, let csrf, let sessionID)? = try await checked(secret, prefix: "trs_", lookUp: { connection in
+                try await credentials.authenticateSession(secret, on: connection).map {
+                    (.session($0.0, csrfToken: $0.csrfToken, sessionID: $0.sessionID), $0.validUntil)
                 }
-                (principal, csrf, sessionID) = (found, token, id)
-                keep(.session(found, csrfToken: token, sessionID: id), key: key, agency: found.agencyID, stamp: named == found.agencyID ? stamp : nil,
-                     validUntil: validUntil)
+            }) else {
+                // A web page treats an expired session as signed out (and sends the person to sign in).
+                if page { return try await next(request, context) }
+                throw Problem(.unauthenticated, detail: "the session expired; sign in again")
             }
             // The JSON API asks scripts for the header; the web app's forms carry the token as a field, checked by each page.
             if !page && ![.get, .head, .options].contains(request.method) && request.headers[.init("X-CSRF-Token")!] != csrf {
@@ -82,18 +69,29 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Keeps a credential just checked, read under `stamp` (nil: its agency is not known before the look-up, or not
-    /// listened for), for as long as it is valid and at most `ReadCaches.credentialLife`. Using a kept token does not
-    /// record a use: its look-up does, at least once per credential life while it is used.
-    private func keep(_ credential: CheckedCredential, key: Data, agency: AgencyID, stamp: TenantChanges.Stamp?, validUntil: Date?) {
-        guard let stamp else { return }
+    /// The credential `secret` stands for: kept from an earlier request, or looked up and kept — read under its
+    /// agency's stamp (known before the look-up: new secrets carry their agency), for as long as it is valid and at
+    /// most `ReadCaches.credentialLife`. Using a kept token does not record a use: its look-up does, at least once
+    /// per credential life while it is used.
+    private func checked(
+        _ secret: String, prefix: String,
+        lookUp: @escaping @Sendable (PostgresConnection) async throws -> (CheckedCredential, validUntil: Date?)?
+    ) async throws -> CheckedCredential? {
+        let key = CredentialStore.hash(secret)
+        if let kept = caches.credentials.value(key) { return kept }
+        let named = CredentialStore.agency(ofSecret: secret, prefix: prefix)
+        let stamp = named.flatMap(caches.credentials.stamp)
+        guard let (found, validUntil) = try await database.withSingleStatement(lookUp) else { return nil }
+        let agency = found.principal.agencyID
+        guard let stamp, named == agency else { return found }
         var life = ReadCaches.credentialLife
         if let validUntil {
             let left = validUntil.timeIntervalSinceNow
-            guard left > 1 else { return }
+            guard left > 1 else { return found }
             life = min(life, .milliseconds(Int64(left * 1000)))
         }
-        caches.credentials.keep(credential, for: key, agency: agency, stamp: stamp, ttl: life, cost: 256)
+        caches.credentials.keep(found, for: key, agency: agency, stamp: stamp, ttl: life, cost: 256)
+        return found
     }
 }
 

@@ -114,9 +114,6 @@ struct JSONBody<Body: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try Self.encoder.encode(body)
-        var headers: HTTPFields = [.contentType: "application/json"]
-        headers.append(contentsOf: extraHeaders)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        try kept().response(from: request, context: context)
     }
 }

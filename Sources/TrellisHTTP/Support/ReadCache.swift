@@ -27,7 +27,6 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var head = 0
         var cost = 0
         var sequence: UInt64 = 0
-        var hits = 0, misses = 0
     }
 
     private let state = Mutex(State())
@@ -47,17 +46,12 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         guard let changes else { return nil }
         let now = ContinuousClock.now
         return state.withLock { state -> Value? in
-            guard let entry = state.entries[key] else {
-                state.misses += 1
-                return nil
-            }
+            guard let entry = state.entries[key] else { return nil }
             guard entry.expires > now, changes.stamp(entry.agency) == entry.stamp else {
                 state.entries[key] = nil
                 state.cost -= entry.cost
-                state.misses += 1
                 return nil
             }
-            state.hits += 1
             return entry.value
         }
     }
@@ -105,9 +99,6 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// How many entries are kept, and how long the insertion-order list is (tests).
     var bookkeeping: (entries: Int, order: Int) { state.withLock { ($0.entries.count, $0.order.count - $0.head) } }
-
-    /// Served from memory, and read from the database, since the start.
-    var counts: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
 }
 
 /// A response kept whole, to answer the same read again without the database.
@@ -127,6 +118,12 @@ struct KeptResponse: Sendable, ResponseGenerator {
 enum CheckedCredential: Sendable {
     case token(Principal, tokenID: UUID)
     case session(Principal, csrfToken: String, sessionID: UUID)
+
+    var principal: Principal {
+        switch self {
+        case .token(let principal, _), .session(let principal, _, _): principal
+        }
+    }
 }
 
 /// What one API process serves from memory: checked credentials (by the hash of the secret) and whole responses of
@@ -153,10 +150,10 @@ struct ReadCaches: Sendable {
 }
 
 extension JSONBody {
-    func kept(headers extra: HTTPFields = [:]) throws -> KeptResponse {
+    /// The encoded body as a response to keep (`ReadCaches`), or to send at once.
+    func kept() throws -> KeptResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extraHeaders)
-        headers.append(contentsOf: extra)
         return KeptResponse(status: status, headers: headers, body: ByteBuffer(data: try Self.encoder.encode(body)))
     }
 }

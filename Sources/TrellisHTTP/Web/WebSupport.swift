@@ -123,12 +123,10 @@ struct HTMLPage: ResponseGenerator {
         + "frame-ancestors 'none'; base-uri 'none'"
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Response(status: status, headers: HTMLPage.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-        response.headers[.contentType] = "text/html; charset=utf-8"
-        return response
+        try kept.response(from: request, context: context)
     }
 
-    /// The page as a response to keep (`ReadCaches`).
+    /// The page as a response to keep (`ReadCaches`), or to send at once.
     var kept: KeptResponse {
         var headers = HTMLPage.headers
         headers[.contentType] = "text/html; charset=utf-8"

@@ -81,17 +81,17 @@ extension WebRoutes {
         let zoom = Self.zoomDayWidths.first { $0.0 == request.uri.queryParameters.get("zoom") } ?? Self.zoomDayWidths[1]
         let moved = Set((request.uri.queryParameters.get("moved") ?? "").split(separator: ",").map(String.init))
         let notice = request.uri.queryParameters.get("notice").map { String($0) }
-        let (operations, templates, routes) = (self.operations, self.templates, self)
+        let routes = self
         let render = { @Sendable () async throws -> KeptResponse in
             let identity = try await routes.identity(of: principal, csrf: csrf)
             // The page compares with the latest baseline (the one saved last).
-            let (scheduled, latest) = try await operations.readWithLatestBaseline(id, as: principal)
+            let (scheduled, latest) = try await routes.operations.readWithLatestBaseline(id, as: principal)
             let view = Self.planView(
                 scheduled, baseline: latest, now: now,
                 shell: Shell(title: scheduled.plan.name, section: "Clients", identity: identity, principal: principal,
                              timeZoneNote: "Times in \(scheduled.plan.calendar.timeZoneID)"),
                 zoom: zoom, moved: moved, notice: notice, canEdit: TenantPolicy.allows(principal.role, .writePlans))
-            return HTMLPage(html: try templates.render("plan", view)).kept
+            return HTMLPage(html: try routes.templates.render("plan", view)).kept
         }
         // The page after an edit (what moved, the notice) is shown once; the plain page is kept for the session and
         // the day (its today line), until the agency's data changes.
