@@ -335,18 +335,23 @@ struct WorkerTests {
             configuration.shutdownGracePeriod = .milliseconds(500)
             let long = try await queue.enqueue(NewJob(kind: "forever"))
             let brief = try await queue.enqueue(NewJob(kind: "brief"))
-            let t0 = ContinuousClock.now
+            // Timed from the moment the worker is told to stop, not from its start: on a busy
+            // machine, starting and fetching alone can take seconds.
+            let stopRequested = Shared(ContinuousClock.now)
             try await withWorker(client, registry, configuration, logger: testLogger) { _ in
                 let bothStarted = try await eventually(timeout: .seconds(30)) { started.value == 2 }
                 #expect(bothStarted)
+                stopRequested.update { $0 = ContinuousClock.now }
             }
-            let stopTook = ContinuousClock.now - t0
+            let stopTook = ContinuousClock.now - stopRequested.value
             let released = try #require(try await queue.job(long))
             #expect(released.state == .available)
             #expect(released.attempt == 0)
             #expect(try await jobState(queue, brief) == .completed)
             print("graceful shutdown: returned after \(stopTook) (grace 500 ms)")
-            #expect(stopTook < .seconds(5))
+            // The forever job sleeps 60 s: stopping well before that shows the grace period cut it
+            // short. The margin above 500 ms is the release statement on a loaded database.
+            #expect(stopTook < .seconds(10))
         }
     }
 }
