@@ -51,6 +51,57 @@ public struct ExportWriter {
         }
     }
 
+    /// A JSON string literal (RFC 8259 escapes; "/" left alone).
+    public mutating func appendJSONString(_ value: String) {
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            buffer.append(0x22)
+            append(value)
+            buffer.append(0x22)
+            return
+        }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        append(out + "\"")
+    }
+
+    /// An instant as RFC 3339 in UTC, whole seconds ("2026-01-05T08:00:00Z"), as `JSONEncoder`'s `.iso8601` writes it.
+    public mutating func appendUTCISO8601(_ date: Date) {
+        let t = ZoneClock.unix(date)
+        appendASCII { ZoneClock.write(local: t, offset: 0, .utcISO, into: $0) }
+    }
+
+    /// A UUID as 36 lowercase characters (how typed ids print), without building a String.
+    public mutating func appendLowercaseUUID(_ id: UUID) {
+        withUnsafeBytes(of: id.uuid) { raw in
+            appendASCII { out in
+                let hex: StaticString = "0123456789abcdef"
+                var i = 0
+                for (n, byte) in raw.enumerated() {
+                    if n == 4 || n == 6 || n == 8 || n == 10 { out[i] = 45; i += 1 }
+                    out[i] = hex.utf8Start[Int(byte >> 4)]
+                    out[i + 1] = hex.utf8Start[Int(byte & 0x0F)]
+                    i += 2
+                }
+                return i
+            }
+        }
+    }
+
     /// Up to 64 ASCII bytes written by `body`, which returns how many it wrote.
     @inline(__always)
     mutating func appendASCII(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Int) {

@@ -140,31 +140,5 @@ public struct JSONTimelineExporter: TimelineRenderer {
         w.append("\n]}\n")
     }
 
-    /// A JSON string literal (RFC 8259 escapes; "/" left alone).
-    private func string(_ value: String, _ w: inout ExportWriter) {
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
-            w.append("\"")
-            w.append(value)
-            w.append("\"")
-            return
-        }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        w.append(out + "\"")
-    }
+    private func string(_ value: String, _ w: inout ExportWriter) { w.appendJSONString(value) }
 }
