@@ -200,6 +200,7 @@ let package = Package(
             dependencies: [
                 "TrellisHTTP", "TrellisJobs", "TrellisQueue", "TrellisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swift6
         ),

@@ -42,7 +42,8 @@ public struct JSONLogHandler: LogHandler {
         fields.append(("logger", .string(label)))
         fields.append(("msg", .string(message)))
         fields.append(("ts", .string(timestamp)))
-        fields.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        // String order is byte order for the ASCII keys logs use, and compares in one memcmp.
+        fields.sort { $0.0 < $1.0 }
         var line: [UInt8] = []
         line.reserveCapacity(256)
         line.append(UInt8(ascii: "{"))
@@ -133,13 +134,17 @@ public struct JSONLogHandler: LogHandler {
 }
 
 /// Standard output, written in batches: the lines of a busy second go out in one write(2) every 20 ms (or every
-/// 32 KB), not one system call per request line. A warning or worse is written at once, with every line before it;
+/// 64 KB), not one system call per request line. A warning or worse is written at once, with every line before it;
 /// what is gathered is written at exit. A crash loses at most the last 20 ms of info lines.
 final class LogOutput: Sendable {
     static let standardOutput = LogOutput(descriptor: 1)
 
     private let descriptor: Int32
+    /// Lines not yet written; held only to append or to take the batch, never across a system call, so a request
+    /// logging its line does not wait (and sleep) while another thread writes.
     private let pending = Mutex<[UInt8]>([])
+    /// Held while a batch is written, so batches reach the file in the order they were taken.
+    private let writing = Mutex<Void>(())
 
     private init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -157,25 +162,37 @@ final class LogOutput: Sendable {
     func write(_ line: [UInt8], now: Bool) {
         let full = pending.withLock { pending -> Bool in
             pending.append(contentsOf: line)
-            return pending.count >= 32_768
+            return pending.count >= 65_536
         }
-        if now || full { flush() }
+        if now {
+            flush()
+        } else if full {
+            // A full batch is written by whoever filled it, unless a write is under way: that one takes it next.
+            writing.withLockIfAvailable { _ in writeTaken() }
+        }
     }
 
     func flush() {
-        // Taken and written under the lock, so lines keep their order between concurrent flushes.
-        pending.withLock { pending in
-            guard !pending.isEmpty else { return }
-            pending.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
-                    if written <= 0 { if errno == EINTR { continue } else { return } }
-                    offset += written
-                }
+        writing.withLock { _ in writeTaken() }
+    }
+
+    /// Takes what is pending and writes it; called with `writing` held.
+    private func writeTaken() {
+        let batch = pending.withLock { pending -> [UInt8] in
+            guard !pending.isEmpty else { return [] }
+            var taken: [UInt8] = []
+            taken.reserveCapacity(max(4_096, pending.count))
+            swap(&taken, &pending)
+            return taken
+        }
+        batch.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
+                if written <= 0 { if errno == EINTR { continue } else { return } }
+                offset += written
             }
-            pending.removeAll(keepingCapacity: true)
         }
     }
 }

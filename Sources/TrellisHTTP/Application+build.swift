@@ -102,7 +102,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     router.add(middleware: RequestLogAndProblemMiddleware())
     let routeTable = RouteTable()
     router.add(middleware: RequestGuardMiddleware(routes: routeTable))
-    if dependencies.metrics != nil { router.add(middleware: MetricsMiddleware()) }
+    if dependencies.metrics != nil { router.add(middleware: RequestMetricsMiddleware()) }
     let limiters = Limiters(dependencies.limits)
     let caches = ReadCaches(changes: database.changes)
     router.add(middleware: AuthenticationMiddleware(
