@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
+import Synchronization
 import Testing
 import TrellisDomain
 @testable import TrellisHTTP
@@ -202,5 +203,83 @@ extension ReadCacheBoundsTests {
         #expect(cache.bookkeeping.entries == 3)
         #expect(cache.bookkeeping.order <= 2 * 3 + 1_024 + 1, "\(cache.bookkeeping)")
         #expect(cache.value("k1") == 19_999, "the last kept value of k1 (19,999 % 3 == 1)")
+    }
+}
+
+/// A value tasks share (a `Mutex` alone cannot be captured by a task's closure).
+private final class Box<T: Sendable>: Sendable {
+    let value: Mutex<T>
+    init(_ initial: T) { value = Mutex(initial) }
+}
+
+extension ReadCacheBoundsTests {
+    /// 16 callers miss the same entry together (it just went stale): one read, one value for all.
+    @Test func callersThatMissTogetherShareOneRead() async throws {
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1 << 20)
+        let agency = AgencyID(UUID())
+        let reads = Box(0)
+        let values = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    try await cache.through("timeline", agency: agency, ttl: .seconds(60), cost: { _ in 10 }) {
+                        let n = reads.value.withLock { $0 += 1; return $0 }
+                        try await Task.sleep(for: .milliseconds(200))
+                        return 100 + n
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(reads.value.withLock { $0 } == 1)
+        #expect(values == Array(repeating: 101, count: 16))
+        #expect(cache.flightsUnderWay == 0)
+    }
+
+    /// A read that began before a change is not shared with callers who come after it.
+    @Test func aCallerAfterAChangeDoesNotShareAReadFromBeforeIt() async throws {
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1 << 20)
+        let agency = AgencyID(UUID())
+        let started = Box(false)
+        let before = Task {
+            try await cache.through("k", agency: agency, ttl: .seconds(60), cost: { _ in 10 }) {
+                started.value.withLock { $0 = true }
+                try await Task.sleep(for: .milliseconds(400))
+                return 1
+            }
+        }
+        while !started.value.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        changes.changed(agency)
+        let after = try await cache.through("k", agency: agency, ttl: .seconds(60), cost: { _ in 10 }) { 2 }
+        #expect(after == 2, "read again: the read under way began before the change")
+        #expect(try await before.value == 1)
+        #expect(cache.value("k") == 2, "the older read, kept under its older stamp, did not replace it")
+        #expect(cache.flightsUnderWay == 0)
+    }
+
+    /// When the shared read fails, those waiting for it read for themselves; the failure is the leader's alone.
+    @Test func whenTheSharedReadFailsTheWaitersReadThemselves() async throws {
+        struct Boom: Error {}
+        let changes = Self.listeningChanges()
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1 << 20)
+        let agency = AgencyID(UUID())
+        let reads = Box(0)
+        let outcomes = await withTaskGroup(of: Int?.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try? await cache.through("k", agency: agency, ttl: .seconds(60), cost: { _ in 10 }) {
+                        let n = reads.value.withLock { $0 += 1; return $0 }
+                        try await Task.sleep(for: .milliseconds(150))
+                        if n == 1 { throw Boom() }
+                        return 7
+                    }
+                }
+            }
+            return await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == nil }.count == 1, "only the first read failed: \(outcomes)")
+        #expect(outcomes.filter { $0 == 7 }.count == 7)
+        #expect(cache.flightsUnderWay == 0)
     }
 }

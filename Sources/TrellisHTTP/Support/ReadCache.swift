@@ -20,8 +20,39 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var sequence: UInt64
     }
 
+    /// A read under way: callers that arrive for the same key under the same stamp wait for it instead of reading too.
+    private final class Flight: Sendable {
+        let stamp: TenantChanges.Stamp
+        private let outcome = Mutex<(value: Value?, failed: Bool, waiters: [CheckedContinuation<Value?, Never>])>((nil, false, []))
+
+        init(stamp: TenantChanges.Stamp) { self.stamp = stamp }
+
+        /// The leader's value; nil when its read failed (the waiter then reads for itself).
+        func wait() async -> Value? {
+            await withCheckedContinuation { continuation in
+                let done = outcome.withLock { outcome -> (Bool, Value?) in
+                    if outcome.value != nil || outcome.failed { return (true, outcome.value) }
+                    outcome.waiters.append(continuation)
+                    return (false, nil)
+                }
+                if done.0 { continuation.resume(returning: done.1) }
+            }
+        }
+
+        func finish(_ value: Value?) {
+            let waiters = outcome.withLock { outcome in
+                outcome.value = value
+                outcome.failed = value == nil
+                defer { outcome.waiters = [] }
+                return outcome.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: value) }
+        }
+    }
+
     private struct State {
         var entries: [Key: Entry] = [:]
+        var flights: [Key: Flight] = [:]
         /// Insertion order, for dropping the oldest; an item whose sequence no longer matches its entry is skipped.
         var order: [(key: Key, sequence: UInt64)] = []
         var head = 0
@@ -58,7 +89,8 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     /// Keeps `value`, read under `stamp`, for at most `ttl`.
     func keep(_ value: Value, for key: Key, agency: AgencyID, stamp: TenantChanges.Stamp, ttl: Duration, cost: Int) {
-        guard changes != nil, cost <= budget / 4 else { return }
+        // Read under a stamp already stale: nothing to keep, and a newer entry of the key stays.
+        guard let changes, cost <= budget / 4, changes.stamp(agency) == stamp else { return }
         let expires = ContinuousClock.now + ttl
         state.withLock { state in
             state.sequence &+= 1
@@ -86,16 +118,39 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    /// The kept value, or `read()`'s, kept when the agency is listened for.
+    /// The kept value, or `read()`'s, kept when the agency is listened for. When an entry goes stale, the callers
+    /// that want it at once share one read (under the same stamp, so no newer write is missed): without this, 16
+    /// connections asking for a 500-task timeline the moment it changed made 16 reads of it together, and a p99 of
+    /// a tenth of a second.
     func through(
         _ key: Key, agency: AgencyID, ttl: Duration, cost: (Value) -> Int, _ read: () async throws -> Value
     ) async throws -> Value {
         if let kept = value(key) { return kept }
-        let stamp = stamp(agency)
-        let value = try await read()
-        if let stamp { keep(value, for: key, agency: agency, stamp: stamp, ttl: ttl, cost: cost(value)) }
-        return value
+        guard let stamp = stamp(agency) else { return try await read() }
+        let (flight, leads) = state.withLock { state -> (Flight, Bool) in
+            if let flight = state.flights[key], flight.stamp == stamp { return (flight, false) }
+            let flight = Flight(stamp: stamp)
+            state.flights[key] = flight
+            return (flight, true)
+        }
+        guard leads else {
+            if let shared = await flight.wait() { return shared }
+            return try await read()  // the leader's read failed (or was cancelled with its request): one's own
+        }
+        defer { state.withLock { state in if state.flights[key] === flight { state.flights[key] = nil } } }
+        do {
+            let value = try await read()
+            keep(value, for: key, agency: agency, stamp: stamp, ttl: ttl, cost: cost(value))
+            flight.finish(value)
+            return value
+        } catch {
+            flight.finish(nil)
+            throw error
+        }
     }
+
+    /// Reads under way (tests).
+    var flightsUnderWay: Int { state.withLock { $0.flights.count } }
 
     /// How many entries are kept, and how long the insertion-order list is (tests).
     var bookkeeping: (entries: Int, order: Int) { state.withLock { ($0.entries.count, $0.order.count - $0.head) } }
