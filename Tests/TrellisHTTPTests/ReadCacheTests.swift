@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -68,6 +69,34 @@ struct ReadCacheTests {
                 _ = try await h.call(.post, "/v1/clients", token: h.tokenB, json: #"{"name":"B's brand","timeZone":"UTC"}"#)
                 #expect(try await eventually { changes.announcementsHeard > heard + 1 })
                 #expect(try await Self.get(other, "/v1/clients", token: h.tokenA).text.contains("Brand Quiet\""))
+            }
+        }
+    }
+
+    /// A kept answer is gzipped once and sent so to clients that accept it (browsers); others get it as it was.
+    @Test func aKeptAnswerIsSentGzippedToClientsThatAcceptIt() async throws {
+        try await APIHarness.run { h in
+            let plan = try await h.call(.post, "/v1/plans", token: h.tokenA, json: #"{"clientId":"\#(try await h.createClient("Brand"))","startsOn":"2026-03-02"}"#)
+            let id = try #require(plan.json["plan"] as? [String: Any])["id"] as? String
+            let uri = "/v1/plans/\(try #require(id))/timeline"
+            try await Self.otherProcess(h) { other, _ in
+                func get(_ acceptEncoding: String?) async throws -> (encoding: String?, vary: String?, body: ByteBuffer) {
+                    var headers: HTTPFields = [.authorization: "Bearer \(h.tokenA)"]
+                    if let acceptEncoding { headers[.acceptEncoding] = acceptEncoding }
+                    return try await other.execute(uri: uri, method: .get, headers: headers, body: nil) {
+                        ($0.headers[.contentEncoding], $0.headers[.vary], $0.body)
+                    }
+                }
+                let identity = try await get(nil)  // read and kept
+                let plain = try await get(nil)  // served from memory
+                #expect(plain.encoding == nil && plain.vary == "Accept-Encoding")
+                #expect(plain.body == identity.body)
+                var gzipped = try await get("br, gzip;q=0.8, deflate")
+                #expect(gzipped.encoding == "gzip" && gzipped.vary == "Accept-Encoding")
+                #expect(gzipped.body.readableBytes * 3 < plain.body.readableBytes, "\(gzipped.body.readableBytes) of \(plain.body.readableBytes) bytes")
+                #expect(try gzipped.body.decompress(with: .gzip()) == plain.body)
+                #expect(try await get("gzip;q=0, identity").encoding == nil, "q=0 refuses gzip")
+                #expect(try await get("*").encoding == "gzip")
             }
         }
     }

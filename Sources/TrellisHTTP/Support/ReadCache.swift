@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import Synchronization
@@ -161,11 +162,52 @@ struct KeptResponse: Sendable, ResponseGenerator {
     var status: HTTPResponse.Status
     var headers: HTTPFields
     var body: ByteBuffer
+    /// The body gzipped, made once when the response is kept (`gzipped()`), for clients that accept it: every browser.
+    var gzippedBody: ByteBuffer?
 
-    var cost: Int { body.readableBytes + 512 }
+    init(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    var cost: Int { body.readableBytes + (gzippedBody?.readableBytes ?? 0) + 512 }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        guard let gzippedBody else { return Response(status: status, headers: headers, body: .init(byteBuffer: body)) }
+        var headers = headers
+        headers[.vary] = "Accept-Encoding"
+        guard Self.acceptsGzip(request.headers[values: .acceptEncoding]) else {
+            return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        }
+        headers[.contentEncoding] = "gzip"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: gzippedBody))
+    }
+
+    /// This response with its gzipped body, when that is worth it: a body of a few kilobytes or more, not yet encoded.
+    /// Gzip runs once per kept response (its readers share one read), not per request. The pages kept carry the
+    /// session's CSRF token, but none reflects what a request sends (query and form values are not kept), so an
+    /// attacker has no way to probe the compressed length for it (BREACH).
+    func gzipped() -> KeptResponse {
+        guard gzippedBody == nil, body.readableBytes >= 2_048, headers[.contentEncoding] == nil else { return self }
+        var input = body
+        guard let compressed = try? input.compress(with: .gzip()), compressed.readableBytes < body.readableBytes else { return self }
+        var kept = self
+        kept.gzippedBody = compressed
+        return kept
+    }
+
+    /// Whether `Accept-Encoding` allows gzip: listed (or `*`) without `q=0`.
+    static func acceptsGzip(_ values: [String]) -> Bool {
+        for value in values {
+            for item in value.split(separator: ",") {
+                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+                let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+                if q > 0 { return true }
+            }
+        }
+        return false
     }
 }
 
@@ -200,7 +242,9 @@ struct ReadCaches: Sendable {
     func response(
         _ key: String, agency: AgencyID, life: Duration = responseLife, _ read: () async throws -> KeptResponse
     ) async throws -> KeptResponse {
-        try await responses.through(key, agency: agency, ttl: life, cost: \.cost, read)
+        // Gzipped once when kept; a response that cannot be kept is sent as it is rather than compressed per request.
+        guard responses.stamp(agency) != nil else { return try await read() }
+        return try await responses.through(key, agency: agency, ttl: life, cost: \.cost) { try await read().gzipped() }
     }
 }
 
