@@ -20,3 +20,8 @@ PY
 }
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+# median_round "rps p99" … → the round with the median rate (rps and its p99).
+median_round() { printf '%s\n' "$@" | sort -n -k1,1 | sed -n "$(( ($# + 1) / 2 ))p"; }
+# all_rps "rps p99" … → the rates, comma-separated.
+all_rps() { local r out=(); for r in "$@"; do out+=("${r%% *}"); done; (IFS=,; echo "${out[*]}"); }
