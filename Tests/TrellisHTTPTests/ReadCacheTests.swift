@@ -242,6 +242,17 @@ private final class Box<T: Sendable>: Sendable {
 }
 
 extension ReadCacheBoundsTests {
+    @Test func gzipIsSentOnlyWhereAcceptEncodingAllowsIt() {
+        #expect(KeptResponse.acceptsGzip(["gzip, deflate, br"]))
+        #expect(KeptResponse.acceptsGzip(["br", "GZIP;q=0.5"]))
+        #expect(KeptResponse.acceptsGzip(["*"]))
+        #expect(!KeptResponse.acceptsGzip([]))
+        #expect(!KeptResponse.acceptsGzip(["br, deflate"]))
+        #expect(!KeptResponse.acceptsGzip(["gzip;q=0"]))
+        #expect(!KeptResponse.acceptsGzip(["gzip;q=0, *"]), "named gzip with q=0 outweighs *")
+        #expect(!KeptResponse.acceptsGzip(["*;q=0"]))
+    }
+
     /// 16 callers miss the same entry together (it just went stale): one read, one value for all.
     @Test func callersThatMissTogetherShareOneRead() async throws {
         let changes = Self.listeningChanges()

@@ -197,17 +197,18 @@ struct KeptResponse: Sendable, ResponseGenerator {
         return kept
     }
 
-    /// Whether `Accept-Encoding` allows gzip: listed (or `*`) without `q=0`.
+    /// Whether `Accept-Encoding` allows gzip: named with a q above 0, or not named and `*` allowed.
     static func acceptsGzip(_ values: [String]) -> Bool {
+        var gzip: Double?, any: Double?
         for value in values {
             for item in value.split(separator: ",") {
                 let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-                guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+                guard let coding = parts.first else { continue }
                 let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-                if q > 0 { return true }
+                if coding == "gzip" || coding == "x-gzip" { gzip = max(gzip ?? 0, q) } else if coding == "*" { any = q }
             }
         }
-        return false
+        return (gzip ?? any ?? 0) > 0
     }
 }
 
