@@ -253,6 +253,17 @@ extension ReadCacheBoundsTests {
         #expect(!KeptResponse.acceptsGzip(["*;q=0"]))
     }
 
+    /// What prepares a value for keeping (gzip, for responses) runs for a kept read only.
+    @Test func aReadThatCannotBeKeptIsNotPreparedForKeeping() async throws {
+        let changes = TenantChanges()  // not listening: nothing can be kept
+        let cache = ReadCache<String, Int>(changes: changes, budget: 1 << 20)
+        let agency = AgencyID(UUID())
+        #expect(try await cache.through("k", agency: agency, ttl: .seconds(60), cost: { _ in 10 }, keeping: { $0 * 10 }) { 7 } == 7)
+        changes.listening(true)
+        #expect(try await cache.through("k", agency: agency, ttl: .seconds(60), cost: { _ in 10 }, keeping: { $0 * 10 }) { 7 } == 70)
+        #expect(cache.value("k") == 70)
+    }
+
     /// 16 callers miss the same entry together (it just went stale): one read, one value for all.
     @Test func callersThatMissTogetherShareOneRead() async throws {
         let changes = Self.listeningChanges()

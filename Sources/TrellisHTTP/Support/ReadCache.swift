@@ -123,8 +123,11 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// that want it at once share one read (under the same stamp, so no newer write is missed): without this, 16
     /// connections asking for a 500-task timeline the moment it changed made 16 reads of it together, and a p99 of
     /// a tenth of a second.
+    /// `keeping` prepares a value read to be kept (and shared): it runs once per read kept, never for a read that
+    /// cannot be kept.
     func through(
-        _ key: Key, agency: AgencyID, ttl: Duration, cost: (Value) -> Int, _ read: () async throws -> Value
+        _ key: Key, agency: AgencyID, ttl: Duration, cost: (Value) -> Int, keeping: (Value) -> Value = { $0 },
+        _ read: () async throws -> Value
     ) async throws -> Value {
         if let kept = value(key) { return kept }
         guard let stamp = stamp(agency) else { return try await read() }
@@ -140,7 +143,7 @@ final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
         defer { state.withLock { state in if state.flights[key] === flight { state.flights[key] = nil } } }
         do {
-            let value = try await read()
+            let value = keeping(try await read())
             keep(value, for: key, agency: agency, stamp: stamp, ttl: ttl, cost: cost(value))
             flight.finish(value)
             return value
@@ -243,9 +246,8 @@ struct ReadCaches: Sendable {
     func response(
         _ key: String, agency: AgencyID, life: Duration = responseLife, _ read: () async throws -> KeptResponse
     ) async throws -> KeptResponse {
-        // Gzipped once when kept; a response that cannot be kept is sent as it is rather than compressed per request.
-        guard responses.stamp(agency) != nil else { return try await read() }
-        return try await responses.through(key, agency: agency, ttl: life, cost: \.cost) { try await read().gzipped() }
+        // Gzipped once, when kept; a response that cannot be kept is sent as it is rather than compressed per request.
+        try await responses.through(key, agency: agency, ttl: life, cost: \.cost, keeping: { $0.gzipped() }, read)
     }
 }
 
