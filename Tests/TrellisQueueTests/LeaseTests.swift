@@ -81,8 +81,10 @@ struct LeaseTests {
             try await withWorker(client, registry, testWorkerConfiguration(), logger: testLogger) { _ in
                 let id = try await queue.enqueue(NewJob(kind: "hang"))
                 #expect(try await eventually(timeout: .seconds(30)) { started.value })
-                // Someone else takes the job over (as a rescuer would after expiry).
-                try await client.query("UPDATE trellis_jobs SET lease_owner = 'usurper', attempt = attempt + 1 WHERE id = \(id)")
+                // Someone else takes the job over (as a rescuer would after expiry), with a lease of its own:
+                // without one, a loaded machine lets the old 5 s lease run out and this worker's maintenance
+                // rescues the job back to available before the test looks.
+                try await client.query("UPDATE trellis_jobs SET lease_owner = 'usurper', attempt = attempt + 1, lease_expires_at = now() + interval '1 hour' WHERE id = \(id)")
                 #expect(try await eventually(timeout: .seconds(30)) { cancelled.value })
                 try await Task.sleep(for: .milliseconds(200))
                 let job = try #require(try await queue.job(id))
