@@ -277,6 +277,39 @@ struct WorkerTests {
         }
     }
 
+    @Test("with room for more than one batch, two claim loops fill the queue's slots and never exceed them")
+    func twoClaimLoops() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let current = Shared(0)
+            let peak = Shared(0)
+            let ran = Shared<[JobID: Int]>([:])
+            var registry = JobRegistry()
+            registry.register("busy") { context in
+                let now = current.update { $0 += 1; return $0 }
+                peak.update { $0 = max($0, now) }
+                ran.update { $0[context.id, default: 0] += 1 }
+                try await Task.sleep(for: .milliseconds(40))
+                current.update { $0 -= 1 }
+                return .completed
+            }
+            // 12 slots, claims of 4: the two loops keep claims in flight side by side.
+            var configuration = testWorkerConfiguration(queues: ["wide": 12])
+            configuration.fetchBatchSize = 4
+            let ids = try await queue.enqueueBatch((0..<90).map { _ in NewJob(kind: "busy", queue: "wide") }).map(\.jobID)
+            try await withWorker(client, registry, configuration, logger: testLogger) { _ in
+                let done = try await eventually(timeout: .seconds(30)) {
+                    try await scalar(client, "SELECT count(*) FROM trellis_jobs WHERE state = 'completed'") == Int64(ids.count)
+                }
+                #expect(done)
+            }
+            #expect(peak.value <= 12)
+            #expect(peak.value >= 9, "the slots were filled: peak \(peak.value)")
+            #expect(Set(ran.value.keys) == Set(ids))
+            #expect(ran.value.values.allSatisfy { $0 == 1 })
+        }
+    }
+
     @Test("cancelling: a pending job at once; a running job's handler Task is cancelled and it ends cancelled")
     func cancellation() async throws {
         try await withFreshQueueDatabase { client in

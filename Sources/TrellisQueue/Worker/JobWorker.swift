@@ -135,13 +135,13 @@ public final class JobWorker: Service, Sendable {
             (queue, QueueProducer(queue: queue, concurrency: concurrency, configuration: configuration, jobs: jobs, executor: executor,
                                   activity: activity, logger: logger))
         })
-        let ringAll: @Sendable () -> Void = { for producer in producers.values { producer.bell.ring() } }
+        let ringAll: @Sendable () -> Void = { for producer in producers.values { producer.ring() } }
         self.completer = completer
         self.executor = executor
         self.producers = producers
         self.maintenance = QueueMaintenance(jobs: jobs, configuration: configuration, activity: activity, logger: logger, wake: ringAll)
         self.listener = NotificationListener(jobs: jobs, activity: activity, logger: logger) { queue in
-            if let queue { producers[queue]?.bell.ring() } else { ringAll() }
+            if let queue { producers[queue]?.ring() } else { ringAll() }
         }
     }
 
@@ -192,7 +192,7 @@ public final class JobWorker: Service, Sendable {
     public func requestShutdown() {
         guard stopping.set() else { return }
         logger.info("job worker shutting down: no more fetching")
-        for producer in producers.values { producer.bell.ring() }
+        for producer in producers.values { producer.ring() }
         maintenance.stop()
         shutdownBell.ring()
     }
