@@ -18,6 +18,14 @@ final class Shared<Value: Sendable>: Sendable {
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { box.withLock { body(&$0) } }
 }
 
+/// Counts the handlers running at once, and the most there ever were.
+final class RunningGauge: Sendable {
+    private let counts = Mutex((current: 0, peak: 0))
+    func enter() { counts.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func leave() { counts.withLock { $0.current -= 1 } }
+    var peak: Int { counts.withLock { $0.peak } }
+}
+
 /// A worker configured for fast tests.
 func testWorkerConfiguration(
     queues: [String: Int] = ["default": 4], workerID: String = "test-worker-\(UUID().uuidString.prefix(8))"

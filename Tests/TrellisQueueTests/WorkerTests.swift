@@ -257,14 +257,12 @@ struct WorkerTests {
     func concurrency() async throws {
         try await withFreshQueueDatabase { client in
             let queue = JobQueue(client: client, logger: testLogger)
-            let current = Shared(0)
-            let peak = Shared(0)
+            let gauge = RunningGauge()
             var registry = JobRegistry()
             registry.register("busy") { _ in
-                let now = current.update { $0 += 1; return $0 }
-                peak.update { $0 = max($0, now) }
+                gauge.enter()
                 try await Task.sleep(for: .milliseconds(60))
-                current.update { $0 -= 1 }
+                gauge.leave()
                 return .completed
             }
             try await withWorker(client, registry, testWorkerConfiguration(queues: ["narrow": 2, "wide": 5]), logger: testLogger) { _ in
@@ -272,7 +270,7 @@ struct WorkerTests {
                 #expect(try await eventually(timeout: .seconds(30)) {
                     try await scalar(client, "SELECT count(*) FROM trellis_jobs WHERE state = 'completed'") == Int64(narrow.count)
                 })
-                #expect(peak.value == 2)
+                #expect(gauge.peak == 2)
             }
         }
     }
@@ -281,19 +279,17 @@ struct WorkerTests {
     func twoClaimLoops() async throws {
         try await withFreshQueueDatabase { client in
             let queue = JobQueue(client: client, logger: testLogger)
-            let current = Shared(0)
-            let peak = Shared(0)
+            let gauge = RunningGauge()
             let ran = Shared<[JobID: Int]>([:])
             var registry = JobRegistry()
             registry.register("busy") { context in
-                let now = current.update { $0 += 1; return $0 }
-                peak.update { $0 = max($0, now) }
+                gauge.enter()
                 ran.update { $0[context.id, default: 0] += 1 }
                 // Each job holds its slot until all 12 are taken (or 5 s pass), so the peak does not depend on
                 // how fast a loaded machine claims.
                 let start = ContinuousClock.now
-                while peak.value < 12, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
-                current.update { $0 -= 1 }
+                while gauge.peak < 12, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
+                gauge.leave()
                 return .completed
             }
             // 12 slots, claims of 4: the two loops keep claims in flight side by side.
@@ -306,7 +302,7 @@ struct WorkerTests {
                 }
                 #expect(done)
             }
-            #expect(peak.value == 12, "every slot was filled and none more: peak \(peak.value)")
+            #expect(gauge.peak == 12, "every slot was filled and none more: peak \(gauge.peak)")
             #expect(Set(ran.value.keys) == Set(ids))
             #expect(ran.value.values.allSatisfy { $0 == 1 })
         }
