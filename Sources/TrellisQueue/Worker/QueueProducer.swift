@@ -54,17 +54,21 @@ final class QueueProducer: Sendable {
         for bell in bells { bell.ring() }
     }
 
-    /// Slots neither running nor reserved by a claim in flight.
+    /// Slots neither running nor reserved by a claim in flight (called under `claims`' lock).
+    private func free(running: Int, _ claims: Claims) -> Int {
+        concurrency - running - claims.reserved
+    }
+
     private func freeSlots() -> (free: Int, inFlight: Bool, sinceLastClaim: Duration) {
         claims.withLock { claims in
-            (concurrency - executor.running(in: queue) - claims.reserved, claims.reserved > 0, .now - claims.lastEnded)
+            (free(running: executor.running(in: queue), claims), claims.reserved > 0, .now - claims.lastEnded)
         }
     }
 
     /// Reserves up to `wanted` free slots for a claim; returns how many it got.
     private func reserve(upTo wanted: Int) -> Int {
         claims.withLock { claims in
-            let taken = max(0, min(wanted, concurrency - executor.running(in: queue) - claims.reserved))
+            let taken = max(0, min(wanted, free(running: executor.running(in: queue), claims)))
             claims.reserved += taken
             return taken
         }
@@ -152,15 +156,17 @@ final class QueueProducer: Sendable {
     }
 
     /// A job of this queue returned: wake the claim loops when they have something to do, not on every finished
-    /// job — at the first free slot (a loop then waits up to `cooldown` for more) and from half a batch on (with two
-    /// loops, slots held by the other's claim in flight do not count as free, so the free count can jump past the
-    /// threshold).
+    /// job — at the first free slot (a loop then waits up to `cooldown` for more) and at half a batch.
     func slotFreed(stillRunning running: Int, stopping: Bool) {
         if stopping || running == 0 {
             ring()
-            return
+        } else if bells.count == 1 {
+            let free = concurrency - running
+            if free == 1 || free == threshold { ring() }
+        } else {
+            // Slots held by the other loop's claim in flight are not free, so the count can jump past half a batch.
+            let free = claims.withLock { self.free(running: running, $0) }
+            if free == 1 || free >= threshold { ring() }
         }
-        let free = bells.count == 1 ? concurrency - running : claims.withLock { concurrency - running - $0.reserved }
-        if free == 1 || (bells.count == 1 ? free == threshold : free >= threshold) { ring() }
     }
 }
