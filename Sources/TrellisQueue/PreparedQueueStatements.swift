@@ -33,10 +33,10 @@ enum PreparedQueueStatements {
     ///
     /// The plain path: when the queue's waiting jobs all belong to one agency (system jobs count as one) and
     /// none has aged, the fair order is the plain (priority, run_at, id) order of the available index, so the
-    /// claim locks straight off that index and the ranking is never run (`mode` decides once per statement;
-    /// the branch not taken is cut off by a one-time filter). The ranking costs ~3 ms of a ~9 ms claim of 500
-    /// jobs, on the worker's critical path (`docs/benchmarks.md`, the queue); a queue with several agencies'
-    /// jobs waiting pays it.
+    /// claim locks straight off that index and the ranking is never run (`mode` decides once per statement,
+    /// with whether the queue is paused; the branch not taken is cut off by a one-time filter). The ranking
+    /// costs ~3 ms of a ~9 ms claim of 500 jobs, on the worker's critical path (`docs/benchmarks.md`, the
+    /// queue); a queue with several agencies' jobs waiting pays it.
     struct FetchAvailable: PostgresPreparedStatement {
         static let name = "trellis_fetch_available_v2"
         static let sql = """
@@ -90,13 +90,13 @@ enum PreparedQueueStatements {
                 SELECT (SELECT count(*) FROM (SELECT 1 FROM agencies WHERE k IS NOT NULL LIMIT 2) AS two) <= 1
                        AND NOT ($5::float8 > 0 AND coalesce((
                             SELECT min(j.run_at) FROM trellis_jobs j WHERE j.state = 'available' AND j.queue = $1
-                           ) < now() - make_interval(secs => $5::float8), false)) AS plain
+                           ) < now() - make_interval(secs => $5::float8), false)) AS plain,
+                       NOT EXISTS (SELECT 1 FROM trellis_queue_state qs WHERE qs.queue = $1 AND qs.paused) AS open
             ), plain AS (
                 SELECT j.id, j.priority::int AS eff, 1::int8 AS agency_rank, j.run_at
                   FROM trellis_jobs j
-                 WHERE (SELECT plain FROM mode)
+                 WHERE (SELECT open AND plain FROM mode)
                    AND j.state = 'available' AND j.queue = $1
-                   AND NOT EXISTS (SELECT 1 FROM trellis_queue_state qs WHERE qs.queue = $1 AND qs.paused)
                  ORDER BY j.priority, j.run_at, j.id
                  LIMIT $2
                    FOR UPDATE OF j SKIP LOCKED
@@ -104,9 +104,8 @@ enum PreparedQueueStatements {
                 SELECT j.id, r.eff, r.agency_rank, r.run_at
                   FROM ordered r
                   JOIN trellis_jobs j ON j.id = r.id
-                 WHERE NOT (SELECT plain FROM mode)
+                 WHERE (SELECT open AND NOT plain FROM mode)
                    AND j.state = 'available'
-                   AND NOT EXISTS (SELECT 1 FROM trellis_queue_state qs WHERE qs.queue = $1 AND qs.paused)
                  ORDER BY r.eff, r.agency_rank, r.run_at, j.id
                  LIMIT $2
                    FOR UPDATE OF j SKIP LOCKED
