@@ -55,11 +55,11 @@ final class JobCompleter: Sendable {
     private let statementTimeout: Duration
     private let metrics: WorkerMetrics
     private let logger: Logger
-    /// Called once an attempt's outcome is written (or fenced off): the executor forgets the job.
-    private let written: @Sendable (JobID) -> Void
+    /// Called once a batch of outcomes is written (or fenced off): the executor forgets those jobs.
+    private let written: @Sendable ([JobID]) -> Void
 
     init(queue: JobQueue, owner: String, statementTimeout: Duration, metrics: WorkerMetrics, logger: Logger,
-         written: @escaping @Sendable (JobID) -> Void) {
+         written: @escaping @Sendable ([JobID]) -> Void) {
         self.queue = queue
         self.owner = owner
         self.statementTimeout = statementTimeout
@@ -108,7 +108,7 @@ final class JobCompleter: Sendable {
                 note("writing \(batch.count) outcomes")
                 try await withDeadline(statementTimeout, "recording outcomes") { try await self.write(batch) }
                 failures = 0
-                for outcome in batch { written(outcome.job.id) }
+                written(batch.map(\.job.id))
             } catch {
                 failures += 1
                 logger.error("recording job outcomes failed", metadata: ["count": "\(batch.count)", "error": "\(String(reflecting: error))"])
@@ -125,16 +125,22 @@ final class JobCompleter: Sendable {
     private func write(_ batch: [PendingOutcome]) async throws {
         let results = try await queue.recordOutcomes(owner: owner, batch)
         let states = Dictionary(results.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
+        // Completions are counted per queue and kind, one increment each: a batch is usually one kind.
+        var completed: [MetricKey: Int64] = [:]
         for pending in batch {
-            let counters = metrics.for(queue: pending.job.queue, kind: pending.job.kind)
             guard let state = states[pending.job.id] else {
                 if case .complete = pending.outcome {
                     logger.warning("completion fenced off: the job is no longer ours", metadata: ["job_id": "\(pending.job.id)"])
                 }
                 continue
             }
+            if case .complete = pending.outcome {
+                completed[MetricKey(queue: pending.job.queue, kind: pending.job.kind), default: 0] += 1
+                continue
+            }
+            let counters = metrics.for(queue: pending.job.queue, kind: pending.job.kind)
             switch pending.outcome {
-            case .complete: counters.completed.increment()
+            case .complete: break
             case .fail, .discard:
                 counters.failed.increment()
                 if state == .discarded { counters.discarded.increment() }
@@ -143,5 +149,11 @@ final class JobCompleter: Sendable {
             case .release: break
             }
         }
+        for (key, count) in completed { metrics.for(queue: key.queue, kind: key.kind).completed.increment(by: count) }
+    }
+
+    private struct MetricKey: Hashable {
+        var queue: String
+        var kind: String
     }
 }

@@ -173,6 +173,13 @@ final class JobExecutor: Sendable {
         _ = state.withLock { $0.running.removeValue(forKey: id) }
     }
 
+    /// `forget` for a written batch, under one lock.
+    func forget(_ ids: [JobID]) {
+        state.withLock { state in
+            for id in ids { state.running.removeValue(forKey: id) }
+        }
+    }
+
     /// True for the first caller for this attempt of the job: it decides the outcome.
     private func takeDecision(_ job: FetchedJob) -> Bool {
         state.withLock { state in

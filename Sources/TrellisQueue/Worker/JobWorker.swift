@@ -126,7 +126,7 @@ public final class JobWorker: Service, Sendable {
         let executorBox = Mutex<JobExecutor?>(nil)
         let completer = JobCompleter(
             queue: jobs, owner: configuration.workerID, statementTimeout: configuration.statementTimeout, metrics: metrics, logger: logger,
-            written: { id in executorBox.withLock { $0 }?.forget(id) })
+            written: { ids in executorBox.withLock { $0 }?.forget(ids) })
         let executor = JobExecutor(
             registry: registry, configuration: configuration, jobs: jobs, completer: completer, metrics: metrics, activity: activity,
             logger: logger, isStopping: { stopping.isSet })
