@@ -48,6 +48,22 @@ import TrellisFixtures
         #expect(svg.contains("Panadería Lucía, S.L."))
     }
 
+    /// Inside the plan page the chart has no title of its own (the page's heading names the plan and the client) and
+    /// starts with its subtitle; the export keeps both.
+    @Test func embeddedChartLeavesTheTitleToThePage() throws {
+        let export = try ExportFixtures.communityLead()
+        var exporter = SVGGanttExporter()
+        let standalone = try parse(exporter.render(export))
+        exporter.embedded = true
+        let embeddedSVG = exporter.render(export)
+        let embedded = try parse(embeddedSVG)
+        #expect(standalone.classes["title"] == 1 && standalone.classes["client"] == 1)
+        #expect(embedded.classes["title"] == nil && embedded.classes["client"] == nil)
+        #expect(embedded.classes["subtitle"] == 1)
+        #expect(!embeddedSVG.contains("Panadería Lucía, S.L.</tspan>"))
+        #expect(embedded.classes["bar"] == standalone.classes["bar"], "the same bars")
+    }
+
     @Test func noTodayLineWithoutToday() throws {
         let svg = SVGGanttExporter().render(try ExportFixtures.allLinkKinds())
         let c = try parse(svg)

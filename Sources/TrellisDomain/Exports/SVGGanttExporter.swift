@@ -15,7 +15,8 @@ public struct SVGGanttExporter: TimelineRenderer {
     /// Inside a web page (the web app's plan page): no XML declaration and no `<style>` (the page's stylesheet styles
     /// the same classes, so no inline style is needed under its Content-Security-Policy), and each bar names its task
     /// (`data-task`, with its start day, `data-start`), and the chart says where its day axis starts and how wide a day is
-    /// (`data-x0`, `data-day-width`), so the page can drag bars.
+    /// (`data-x0`, `data-day-width`), so the page can drag bars. The chart's own title (plan and client) is left
+    /// out: the page's heading says both, and the title repeated it and ran past the chart's right edge.
     public var embedded = false
     /// Pixels per calendar day (the page's zoom); nil fits the plan into `width`.
     public var dayWidth: Double?
@@ -30,7 +31,9 @@ public struct SVGGanttExporter: TimelineRenderer {
 
     // Layout, in px.
     private let margin = 24.0, labelWidth = 400.0, rowHeight = 24.0, barHeight = 12.0
-    private let titleHeight = 58.0, legendHeight = 26.0, axisHeight = 38.0, footerHeight = 30.0
+    private let legendHeight = 26.0, axisHeight = 38.0, footerHeight = 30.0
+    /// The title and subtitle lines; embedded, the subtitle only.
+    private var titleHeight: Double { embedded ? 30 : 58 }
 
     private struct Axis {
         let startLocal: Int  // local seconds at the left edge (a local midnight)
@@ -132,14 +135,16 @@ public struct SVGGanttExporter: TimelineRenderer {
 
     private func writeHeader(_ ctx: ExportContext, axis: Axis, to w: inout ExportWriter) {
         let e = ctx.export
-        w.append("<text class=\"title\" x=\"\(n(margin))\" y=\"\(n(margin + 22))\">")
-        ExportText.appendXML(e.planName, to: &w)
-        w.append("<tspan class=\"client\" dx=\"10\">")
-        ExportText.appendXML(e.clientName, to: &w)
-        w.append("</tspan></text>\n")
+        if !embedded {
+            w.append("<text class=\"title\" x=\"\(n(margin))\" y=\"\(n(margin + 22))\">")
+            ExportText.appendXML(e.planName, to: &w)
+            w.append("<tspan class=\"client\" dx=\"10\">")
+            ExportText.appendXML(e.clientName, to: &w)
+            w.append("</tspan></text>\n")
+        }
         let start = ctx.clock.format(e.timeline.start, .date), finish = ctx.clock.format(e.timeline.finish, .date)
         let workingDays = Double(e.timeline.finishMinute) / Double(ctx.minutesPerDay)
-        w.append("<text class=\"subtitle\" x=\"\(n(margin))\" y=\"\(n(margin + 44))\">")
+        w.append("<text class=\"subtitle\" x=\"\(n(margin))\" y=\"\(n(margin + titleHeight - 14))\">")
         ExportText.appendXML("\(start) → \(finish) · \(ExportText.decimal(workingDays, digits: 1)) working days · \(ctx.order.count) rows · critical path: \(e.timeline.criticalPath.count) tasks", to: &w)
         w.append("</text>\n")
 
