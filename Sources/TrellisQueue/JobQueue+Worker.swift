@@ -13,8 +13,7 @@ extension JobQueue {
             agingSeconds: priorityAging?.seconds ?? 0
         )
         var jobs: [FetchedJob] = []
-        jobs.reserveCapacity(limit)
-        for try await job in try await client.execute(statement, logger: logger) { jobs.append(job) }
+        for try await batch in try await client.execute(statement, logger: logger) { jobs += batch }
         return jobs
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 
 /// The fetch, run for every batch of jobs, as a server-side prepared statement: each connection parses it
@@ -38,7 +39,7 @@ enum PreparedQueueStatements {
     /// costs ~3 ms of a ~9 ms claim of 500 jobs, on the worker's critical path (`docs/benchmarks.md`, the
     /// queue); a queue with several agencies' jobs waiting pays it.
     struct FetchAvailable: PostgresPreparedStatement {
-        static let name = "trellis_fetch_available_v2"
+        static let name = "trellis_fetch_available_v3"
         static let sql = """
             WITH RECURSIVE agencies(k) AS (
                 (SELECT coalesce(agency_id, \(QueueSQL.nilAgency))
@@ -126,11 +127,16 @@ enum PreparedQueueStatements {
                 RETURNING j.id, j.kind, j.args::text AS args, j.agency_id, j.priority, j.attempt,
                           j.max_attempts, j.run_at, j.metadata::text AS metadata, j.created_at
             )
-            SELECT r.id, r.kind, r.args, r.agency_id, r.priority::int8, r.attempt::int8, r.max_attempts::int8,
-                   r.run_at, r.metadata, r.created_at
-              FROM running r
-              JOIN claimed c ON c.id = r.id
-             ORDER BY c.eff, c.agency_rank, c.run_at, r.id
+            SELECT array_agg(o.id), array_agg(o.kind), array_agg(o.args), array_agg(o.agency_id), array_agg(o.priority),
+                   array_agg(o.attempt), array_agg(o.max_attempts), array_agg(o.run_at), array_agg(o.metadata),
+                   array_agg(o.created_at)
+              FROM (SELECT r.id, r.kind, r.args, coalesce(r.agency_id, \(QueueSQL.nilAgency)) AS agency_id,
+                           r.priority::int8 AS priority, r.attempt::int8 AS attempt, r.max_attempts::int8 AS max_attempts,
+                           r.run_at, r.metadata, r.created_at
+                      FROM running r
+                      JOIN claimed c ON c.id = r.id
+                     ORDER BY c.eff, c.agency_rank, c.run_at, r.id) o
+            HAVING count(*) > 0
             """
         static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .float8, .float8]
 
@@ -150,25 +156,40 @@ enum PreparedQueueStatements {
             return bindings
         }
 
-        /// Cell by cell rather than `row.decode((Int64, String, …).self)`: the variadic form is not specialized
-        /// across the module boundary and instantiated its tuple's metadata for every row, ~14 % of the worker's
-        /// CPU in a drain (perf, 2026-12-02); each `PostgresCell.decode` below is specialized.
-        func decodeRow(_ row: PostgresRow) throws -> FetchedJob {
+        /// The claimed jobs come back as ONE row of arrays, one array per column, each in the claim's order (the
+        /// arrays aggregate the same sorted rows; no row at all when nothing was claimed). Per claimed row, the
+        /// server's row output and PostgresNIO's row messages, row stream and row decode were ~25 % of the worker's
+        /// CPU in a drain (perf, 2026-12-02), and the worker's CPU is taken from the database on the same cores.
+        /// A system job's agency comes back as the nil UUID (an array element cannot be NULL here).
+        func decodeRow(_ row: PostgresRow) throws -> [FetchedJob] {
             var cells = row.makeIterator()
             func next<T: PostgresDecodable>(_: T.Type) throws -> T {
                 guard let cell = cells.next() else { throw JobQueueError.invalidJob("the claim returned too few columns") }
                 return try cell.decode(T.self)
             }
-            let id = try next(Int64.self), kind = try next(String.self), args = try next(String.self)
-            let agency = try next(UUID?.self), priority = try next(Int64.self), attempt = try next(Int64.self)
-            let maxAttempts = try next(Int64.self), runAt = try next(Date.self), metadata = try next(String.self)
-            let createdAt = try next(Date.self)
-            return FetchedJob(
-                id: id, queue: queue, kind: kind, args: Data(args.utf8), agencyID: agency, priority: Int(priority),
-                attempt: attempt, maxAttempts: Int(maxAttempts), runAt: runAt, metadata: Data(metadata.utf8),
-                createdAt: createdAt
-            )
+            let ids = try next([Int64].self), kinds = try next([String].self), args = try next([ByteBuffer].self)
+            let agencies = try next([UUID].self), priorities = try next([Int64].self), attempts = try next([Int64].self)
+            let maxAttempts = try next([Int64].self), runAts = try next([Date].self), metadata = try next([ByteBuffer].self)
+            let createdAts = try next([Date].self)
+            let count = ids.count
+            guard [kinds.count, args.count, agencies.count, priorities.count, attempts.count, maxAttempts.count,
+                   runAts.count, metadata.count, createdAts.count].allSatisfy({ $0 == count }) else {
+                throw JobQueueError.invalidJob("the claim returned arrays of different lengths")
+            }
+            var jobs: [FetchedJob] = []
+            jobs.reserveCapacity(count)
+            for i in 0..<count {
+                jobs.append(FetchedJob(
+                    id: ids[i], queue: queue, kind: kinds[i], args: Data(args[i].readableBytesView),
+                    agencyID: agencies[i] == Self.nilAgency ? nil : agencies[i], priority: Int(priorities[i]),
+                    attempt: attempts[i], maxAttempts: Int(maxAttempts[i]), runAt: runAts[i],
+                    metadata: Data(metadata[i].readableBytesView), createdAt: createdAts[i]
+                ))
+            }
+            return jobs
         }
+
+        private static let nilAgency = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     }
 }
 

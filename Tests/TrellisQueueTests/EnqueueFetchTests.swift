@@ -142,6 +142,37 @@ struct EnqueueFetchTests {
         }
     }
 
+    @Test("a claim hands back every job as stored: arguments, metadata, agency or none, attempts, times")
+    func claimCarriesEveryColumn() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            let agency = UUID()
+            let runAt = Date().addingTimeInterval(-30)
+            let long = String(repeating: "x", count: 300)  // past any inline storage
+            _ = try await queue.enqueueBatch([
+                NewJob(kind: "tenant", args: Data(#"{"plan":"p-1","note":"\#(long)"}"#.utf8), agencyID: agency, priority: 2,
+                       runAt: runAt, maxAttempts: 7, metadata: Data(#"{"traceparent":"00-abc-def-01"}"#.utf8)),
+                NewJob(kind: "system", priority: 1, runAt: runAt),
+            ])
+            let claimed = try await queue.fetchAvailable(queue: "default", limit: 10, owner: "w", lease: .seconds(30), priorityAging: nil)
+            #expect(claimed.map(\.kind) == ["system", "tenant"], "in the claim's order")
+            let tenant = try #require(claimed.first { $0.kind == "tenant" })
+            let system = try #require(claimed.first { $0.kind == "system" })
+            let args = try #require(try JSONSerialization.jsonObject(with: tenant.args) as? [String: String])
+            #expect(args == ["plan": "p-1", "note": long])
+            let metadata = try #require(try JSONSerialization.jsonObject(with: tenant.metadata) as? [String: String])
+            #expect(metadata["traceparent"] == "00-abc-def-01")
+            #expect(tenant.agencyID == agency && system.agencyID == nil)
+            #expect(tenant.priority == 2 && tenant.maxAttempts == 7 && tenant.attempt == 1 && tenant.queue == "default")
+            #expect(abs(tenant.runAt.timeIntervalSince(runAt)) < 0.001)
+            #expect(abs(tenant.createdAt.timeIntervalSinceNow) < 60)
+            #expect(String(decoding: system.args, as: UTF8.self) == "{}")
+            // Nothing left: an empty claim is an empty list.
+            let none = try await queue.fetchAvailable(queue: "default", limit: 10, owner: "w", lease: .seconds(30), priorityAging: nil)
+            #expect(none.isEmpty)
+        }
+    }
+
     @Test("aging: a low-priority job that waited long enough competes as priority 1")
     func priorityAging() async throws {
         try await withFreshQueueDatabase { client in
