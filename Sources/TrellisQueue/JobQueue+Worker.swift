@@ -24,8 +24,8 @@ extension JobQueue {
             let query = QueueSQL.completeMany(owner: owner, ids: outcomes.map(\.job.id), attempts: outcomes.map(\.job.attempt))
             var written: [WrittenOutcome] = []
             written.reserveCapacity(outcomes.count)
-            for try await id in try await client.query(query, logger: logger).decode(JobID.self) {
-                written.append(WrittenOutcome(id: id, state: .completed))
+            for try await ids in try await client.query(query, logger: logger).decode([JobID].self) {
+                written += ids.map { WrittenOutcome(id: $0, state: .completed) }
             }
             return written
         }

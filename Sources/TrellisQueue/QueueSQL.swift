@@ -139,14 +139,19 @@ enum QueueSQL {
     // MARK: Outcomes (batched, fenced)
 
     /// `completeMany`: `recordOutcomes` for a batch of completions only (what a busy worker writes almost
-    /// always): the same fence, without the other outcomes' columns and arrays.
+    /// always): the same fence, without the other outcomes' columns and arrays. The ids actually completed come
+    /// back as one array (one row), not a row each: per-row output and decoding cost the worker more than the rest
+    /// of handling the reply.
     static func completeMany(owner: String, ids: [JobID], attempts: [Int64]) -> PostgresQuery {
         """
-        UPDATE trellis_jobs j
-           SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
-          FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
-         WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
-        RETURNING j.id
+        WITH done AS (
+            UPDATE trellis_jobs j
+               SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
+              FROM unnest(\(ids)::int8[], \(attempts)::int8[]) AS u(id, attempt)
+             WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running' AND j.lease_owner = \(owner)
+            RETURNING j.id
+        )
+        SELECT coalesce(array_agg(id), '{}') FROM done
         """
     }
 
