@@ -72,6 +72,15 @@ def test_sign_in_then_today_client_plan_and_an_edit_that_moves_the_successor(bro
     sign_in(page)
     expect(page.locator("h1")).to_have_text("Today")
     expect(page.locator(".brand .agency")).to_have_text("Northwind Community Studio")
+    # Colour with meaning: a late or at-risk tile is red or amber only when it counts something.
+    for anchor, alarm in (("#late", "bad"), ("#at-risk", "warn")):
+        tile = page.locator(f".summary .tile[href='{anchor}']")
+        count = int(tile.locator(".num").inner_text())
+        expect(tile).to_have_class(re.compile(r"\bquiet\b" if count == 0 else rf"\b{alarm}\b"))
+    # A stable order: each health group's plans by client name (the demo's two plans tie on creation time).
+    for group in page.locator("ul.plans").all():
+        clients = [m.split(" · ")[0] for m in group.locator("li .meta").all_inner_texts()]
+        assert clients == sorted(clients), clients
     # The page's policy: no inline script or style anywhere.
     response = page.request.get(BASE + "/today")
     assert "script-src 'self'" in response.headers["content-security-policy"]

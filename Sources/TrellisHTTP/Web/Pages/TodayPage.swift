@@ -144,8 +144,13 @@ extension WebRoutes {
             view.hasUnread = view.unread > 0
             return view
         }
-        view.starting.sort { ($0.day, $0.name) < ($1.day, $1.name) }
-        view.due.sort { ($0.day, $0.name) < ($1.day, $1.name) }
+        // A stable order, so the page reads the same on every visit: plans by client, then name (two plans created in
+        // one transaction tie on creation time, and their ids are random); tasks by day, name, then client.
+        for plans in [\TodayView.late, \.atRisk, \.onTrack] {
+            view[keyPath: plans].sort { ($0.clientName, $0.name) < ($1.clientName, $1.name) }
+        }
+        view.starting.sort { ($0.day, $0.name, $0.planName) < ($1.day, $1.name, $1.planName) }
+        view.due.sort { ($0.day, $0.name, $0.planName) < ($1.day, $1.name, $1.planName) }
         (view.lateHTML, view.atRiskHTML, view.onTrackHTML) = (Self.html(view.late), Self.html(view.atRisk), Self.html(view.onTrack))
         (view.startingHTML, view.dueHTML) = (Self.html(view.starting), Self.html(view.due))
         return HTMLPage(html: try templates.render("today", view)).kept
