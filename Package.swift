@@ -179,7 +179,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TrellisQueueTests",
-            dependencies: ["TrellisQueue", "TrellisJobs", "TrellisTestSupport"],
+            dependencies: [
+                "TrellisQueue", "TrellisJobs", "TrellisTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swift6
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import PostgresNIO
 import Testing
 import TrellisTestSupport
@@ -146,6 +147,44 @@ struct WorkerTests {
                 let gaps = zip(runs.value.dropFirst(), runs.value).map { $0.timeIntervalSince($1) }
                 #expect(gaps.count == 2 && gaps[0] >= 0.016 && gaps[1] >= 0.032)
             }
+        }
+    }
+
+    @Test("the worker counts completions and failures per queue and kind, and times every run")
+    func outcomesAreCounted() async throws {
+        try await withFreshQueueDatabase { client in
+            let queue = JobQueue(client: client, logger: testLogger)
+            var registry = JobRegistry()
+            registry.register("ok") { _ in .completed }
+            registry.register("broken") { _ in
+                struct Broken: Error {}
+                throw Broken()
+            }
+            _ = try await queue.enqueueBatch(
+                (0..<40).map { _ in NewJob(kind: "ok") } + (0..<5).map { _ in NewJob(kind: "ok", queue: "other") }
+                    + [NewJob(kind: "broken", maxAttempts: 1)])
+            let factory = TestMetrics()
+            var configuration = testWorkerConfiguration(queues: ["default": 10, "other": 10])
+            configuration.fetchBatchSize = 8  // several claims and completion batches
+            let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: testLogger,
+                                   metricsFactory: factory)
+            func counted(_ label: String, _ queue: String, _ kind: String) -> Int64 {
+                (try? factory.expectCounter(label, [("queue", queue), ("kind", kind)]))?.totalValue ?? 0
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    counted(QueueMetricNames.completed, "default", "ok") == 40 && counted(QueueMetricNames.completed, "other", "ok") == 5
+                        && counted(QueueMetricNames.discarded, "default", "broken") == 1
+                })
+                worker.requestShutdown()
+                try await group.waitForAll()
+            }
+            #expect(counted(QueueMetricNames.completed, "default", "ok") == 40, "each completion counted once")
+            #expect(counted(QueueMetricNames.failed, "default", "broken") == 1)
+            #expect(counted(QueueMetricNames.completed, "default", "broken") == 0)
+            let timed = try factory.expectTimer(QueueMetricNames.duration, [("queue", "default"), ("kind", "ok")])
+            #expect(timed.values.count == 40)
         }
     }
 

@@ -126,7 +126,7 @@ final class JobCompleter: Sendable {
         let results = try await queue.recordOutcomes(owner: owner, batch)
         let states = Dictionary(results.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
         // Completions are counted per queue and kind, one increment each: a batch is usually one kind.
-        var completed: [MetricKey: Int64] = [:]
+        var completed: [WorkerMetrics.Key: Int64] = [:]
         for pending in batch {
             guard let state = states[pending.job.id] else {
                 if case .complete = pending.outcome {
@@ -135,7 +135,7 @@ final class JobCompleter: Sendable {
                 continue
             }
             if case .complete = pending.outcome {
-                completed[MetricKey(queue: pending.job.queue, kind: pending.job.kind), default: 0] += 1
+                completed[WorkerMetrics.Key(queue: pending.job.queue, kind: pending.job.kind), default: 0] += 1
                 continue
             }
             let counters = metrics.for(queue: pending.job.queue, kind: pending.job.kind)
@@ -150,10 +150,5 @@ final class JobCompleter: Sendable {
             }
         }
         for (key, count) in completed { metrics.for(queue: key.queue, kind: key.kind).completed.increment(by: count) }
-    }
-
-    private struct MetricKey: Hashable {
-        var queue: String
-        var kind: String
     }
 }

@@ -111,7 +111,8 @@ public final class JobWorker: Service, Sendable {
         client: PostgresClient,
         registry: JobRegistry,
         configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "trellis.worker")
+        logger: Logger = Logger(label: "trellis.worker"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.registry = registry
         self.configuration = configuration
@@ -119,7 +120,7 @@ public final class JobWorker: Service, Sendable {
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
         self.logger = logger
         let jobs = JobQueue(client: client, logger: logger)
-        let metrics = WorkerMetrics()
+        let metrics = WorkerMetrics(factory: metricsFactory)
         let (stopping, activity) = (StopFlag(), ActivityLog())
         self.stopping = stopping
         self.activity = activity

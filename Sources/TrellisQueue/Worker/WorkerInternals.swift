@@ -47,18 +47,25 @@ final class WorkerMetrics: Sendable {
         let snoozed: Counter
         let cancelled: Counter
 
-        init(queue: String, kind: String) {
+        init(queue: String, kind: String, factory: any MetricsFactory) {
             let dimensions = [("queue", queue), ("kind", kind)]
-            duration = Metrics.Timer(label: QueueMetricNames.duration, dimensions: dimensions, preferredDisplayUnit: .seconds)
-            completed = Counter(label: QueueMetricNames.completed, dimensions: dimensions)
-            failed = Counter(label: QueueMetricNames.failed, dimensions: dimensions)
-            discarded = Counter(label: QueueMetricNames.discarded, dimensions: dimensions)
-            snoozed = Counter(label: QueueMetricNames.snoozed, dimensions: dimensions)
-            cancelled = Counter(label: QueueMetricNames.cancelled, dimensions: dimensions)
+            duration = Metrics.Timer(label: QueueMetricNames.duration, dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
+            completed = Counter(label: QueueMetricNames.completed, dimensions: dimensions, factory: factory)
+            failed = Counter(label: QueueMetricNames.failed, dimensions: dimensions, factory: factory)
+            discarded = Counter(label: QueueMetricNames.discarded, dimensions: dimensions, factory: factory)
+            snoozed = Counter(label: QueueMetricNames.snoozed, dimensions: dimensions, factory: factory)
+            cancelled = Counter(label: QueueMetricNames.cancelled, dimensions: dimensions, factory: factory)
         }
     }
 
-    private struct Key: Hashable {
+    private let factory: any MetricsFactory
+
+    /// `factory`: the process's backend (`MetricsSystem.factory`), or a test's.
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    struct Key: Hashable {
         var queue: String
         var kind: String
     }
@@ -69,7 +76,7 @@ final class WorkerMetrics: Sendable {
         let key = Key(queue: queue, kind: kind)
         return handles.withLock { handles in
             if let existing = handles[key] { return existing }
-            let made = Handles(queue: queue, kind: kind)
+            let made = Handles(queue: queue, kind: kind, factory: factory)
             handles[key] = made
             return made
         }
