@@ -124,8 +124,9 @@ let package = Package(
         .executableTarget(
             name: "trellis-worker",
             dependencies: [
-                "TrellisBootstrap", "TrellisJobs",
+                "TrellisBootstrap", "TrellisJobs", "TrellisHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swift6
         ),

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Logging
 import Metrics
+import Prometheus
 import ServiceLifecycle
 import TrellisBootstrap
+import TrellisHTTP
 import TrellisJobs
 import TrellisQueue
 import TrellisStore
@@ -21,6 +23,8 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
     @Option(help: "lease length in seconds; a dead worker's jobs return after it (env: WORKER_LEASE_SECONDS)") var leaseSeconds: Int?
     @Option(help: "seconds running jobs get to finish on shutdown (env: WORKER_GRACE_SECONDS)") var graceSeconds: Int?
     @Option(help: "local development: webhooks may go to this machine over plain http (env: TRELLIS_LOCAL_DEV=true)") var localDev: Bool?
+    @Option(help: "port for this worker's /metrics (needs METRICS_TOKEN); unset: none (env: WORKER_METRICS_PORT)") var metricsPort: Int?
+    @Option(help: "address the /metrics port listens on (env: WORKER_METRICS_HOST, default 127.0.0.1)") var metricsHost: String?
 
     func run() async throws {
         try common.bootstrapLogging()
@@ -34,15 +38,32 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
             fetchBatchSize: try setting(fetchBatch, env: "WORKER_FETCH_BATCH", default: 10),
             leaseDuration: .seconds(try setting(leaseSeconds, env: "WORKER_LEASE_SECONDS", default: 30)),
             shutdownGracePeriod: .seconds(try setting(graceSeconds, env: "WORKER_GRACE_SECONDS", default: 20)))
+        // The worker's own counters (completed, failed, run time…) are scraped from the worker: they live here.
+        var metricsServer: (any Service)?
+        if let port = try metricsPort ?? setting(nil, env: "WORKER_METRICS_PORT").map({ raw in
+            guard let port = Int(raw) else { throw ValidationError("environment variable WORKER_METRICS_PORT=\(raw) is not valid") }
+            return port
+        }) {
+            guard let token = setting(nil, env: "METRICS_TOKEN") else {
+                throw ValidationError("WORKER_METRICS_PORT needs METRICS_TOKEN: /metrics is only served behind a bearer token")
+            }
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            metricsServer = buildMetricsApplication(
+                registry: registry, token: token, host: setting(metricsHost, env: "WORKER_METRICS_HOST") ?? "127.0.0.1", port: port,
+                logger: logger)
+        }
         let worker = JobWorker(
             client: client,
             registry: PlatformJobs.registry(
                 database: TenantDatabase(client: client, logger: logger),
                 outbound: try setting(localDev, env: "TRELLIS_LOCAL_DEV", default: false) ? .localDevelopment : OutboundPolicy()),
-            configuration: configuration, logger: logger)
+            configuration: configuration, logger: logger, metricsFactory: MetricsSystem.factory)
         logger.info("worker started", metadata: ["queues": "\(configuration.queues)", "worker": "\(worker.workerID)"])
         // Running jobs get their grace period; a few seconds more for the database client, then cancellation.
-        try await runServices([client, worker], tracing: tracing, grace: configuration.shutdownGracePeriod + .seconds(5), logger: logger)
+        try await runServices(
+            [client, worker] + (metricsServer.map { [$0] } ?? []), tracing: tracing, grace: configuration.shutdownGracePeriod + .seconds(5),
+            logger: logger)
     }
 
     static func parseQueues(_ spec: String) throws -> [String: Int] {

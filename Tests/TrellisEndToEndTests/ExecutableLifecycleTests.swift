@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TrellisQueue
 import TrellisStore
 import TrellisTestSupport
 
@@ -142,6 +143,49 @@ struct ExecutableLifecycleTests {
             #expect(took != nil, "\(executable) kept running as a superuser")
             #expect(process.process.terminationStatus != 0)
             #expect(process.log.contains("is a superuser"), "\(process.log)")
+        }
+    }
+
+    /// The worker's own counters live in the worker, so it serves them: `/metrics` on `WORKER_METRICS_PORT`, behind
+    /// `METRICS_TOKEN` as the API's is; without a token it refuses to start rather than serve them to anyone.
+    @Test func theWorkerServesItsOwnMetricsBehindTheToken() async throws {
+        try await withTestDatabase { db in
+            let refused = try Self.start("trellis-worker", environment: [
+                "DATABASE_URL": db.appSettings.conninfo, "WORKER_METRICS_PORT": "\(Self.freePort())", "METRICS_TOKEN": "",
+            ])
+            #expect(await Self.waitForExit(refused.process, limit: 20) != nil)
+            #expect(refused.process.terminationStatus != 0)
+            #expect(refused.log.contains("WORKER_METRICS_PORT needs METRICS_TOKEN"), "\(refused.log)")
+
+            let port = Self.freePort()
+            let running = try Self.start("trellis-worker", environment: [
+                "DATABASE_URL": db.appSettings.conninfo, "WORKER_METRICS_PORT": "\(port)", "METRICS_TOKEN": "scrape-me",
+                "WORKER_QUEUES": "default=10",
+            ])
+            defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+            for _ in 0..<100 where !running.log.contains("started") { try await Task.sleep(for: .milliseconds(100)) }
+            _ = try await JobQueue(client: db.owner, logger: db.logger).enqueueBatch((0..<25).map { _ in NewJob(kind: "system.noop") })
+            func scrape(_ token: String?) async -> (status: Int?, body: String) {
+                guard let url = URL(string: "http://127.0.0.1:\(port)/metrics") else { return (nil, "") }
+                var request = URLRequest(url: url)
+                if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+                guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (nil, "") }
+                return ((response as? HTTPURLResponse)?.statusCode, String(decoding: data, as: UTF8.self))
+            }
+            func completed(_ body: String) -> Double? {
+                body.split(separator: "\n").first { $0.hasPrefix("trellis_jobs_completed_total{") && $0.contains(#"kind="system.noop""#) }
+                    .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+            }
+            let counted = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) { completed(await scrape("scrape-me").body) == 25 }
+            let scraped = await scrape("scrape-me")
+            #expect(counted, "\(scraped.body.prefix(3000)) \(running.log.suffix(2000))")
+            #expect(scraped.status == 200)
+            #expect(scraped.body.contains("trellis_job_duration_seconds"))
+            #expect(await scrape(nil).status == 401)
+            #expect(await scrape("wrong").status == 401)
+            kill(running.process.processIdentifier, SIGTERM)
+            #expect(await Self.waitForExit(running.process, limit: 25) != nil, "\(running.log)")
+            #expect(running.process.terminationStatus == 0, "\(running.log)")
         }
     }
 

@@ -1,0 +1,25 @@
+import Hummingbird
+import Logging
+import Prometheus
+
+/// `/metrics` alone, for a process that serves no API (the worker): the Prometheus text of `registry`, behind the
+/// same bearer token as the API's `/metrics` (`METRICS_TOKEN`), and `/healthz`. The worker's counters
+/// (`trellis_jobs_completed_total`, `trellis_job_duration_seconds`, …) live in the worker process, so they are
+/// scraped from there; the API's `/metrics` adds the queue's depth, read from the database.
+public func buildMetricsApplication(
+    registry: PrometheusCollectorRegistry, token: String, host: String, port: Int, logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("/healthz") { _, _ in OperationsRoutes.alive }
+    router.get("/metrics") { request, _ -> Response in
+        guard let presented = request.headers[.authorization], OperationsRoutes.constantTimeEqual(presented, "Bearer \(token)") else {
+            throw Problem(.unauthenticated, detail: "/metrics needs the metrics token (METRICS_TOKEN) as a bearer token")
+        }
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "trellis-worker"), logger: logger)
+}
