@@ -134,21 +134,18 @@ final class JobCompleter: Sendable {
                 }
                 continue
             }
-            if case .complete = pending.outcome {
-                completed[WorkerMetrics.Key(queue: pending.job.queue, kind: pending.job.kind), default: 0] += 1
-                continue
-            }
-            let counters = metrics.for(queue: pending.job.queue, kind: pending.job.kind)
+            let key = WorkerMetrics.Key(queue: pending.job.queue, kind: pending.job.kind)
             switch pending.outcome {
-            case .complete: break
+            case .complete: completed[key, default: 0] += 1
             case .fail, .discard:
+                let counters = metrics.for(key)
                 counters.failed.increment()
                 if state == .discarded { counters.discarded.increment() }
-            case .snooze: counters.snoozed.increment()
-            case .cancel: counters.cancelled.increment()
+            case .snooze: metrics.for(key).snoozed.increment()
+            case .cancel: metrics.for(key).cancelled.increment()
             case .release: break
             }
         }
-        for (key, count) in completed { metrics.for(queue: key.queue, kind: key.kind).completed.increment(by: count) }
+        for (key, count) in completed { metrics.for(key).completed.increment(by: count) }
     }
 }

@@ -168,12 +168,7 @@ final class JobExecutor: Sendable {
         }
     }
 
-    /// The completer wrote the job's outcome: it leaves the running table.
-    func forget(_ id: JobID) {
-        _ = state.withLock { $0.running.removeValue(forKey: id) }
-    }
-
-    /// `forget` for a written batch, under one lock.
+    /// The completer wrote these jobs' outcomes (or their lease was lost): they leave the running table, under one lock.
     func forget(_ ids: [JobID]) {
         state.withLock { state in
             for id in ids { state.running.removeValue(forKey: id) }
@@ -330,7 +325,7 @@ final class JobExecutor: Sendable {
             completer.record(job, .cancel(reason: "cancelled on request while running"))
         case .stopped(.leaseLost):
             jobLogger(job).warning("lease lost: the job was rescued or finished elsewhere; handler cancelled")
-            forget(job.id)
+            forget([job.id])
         case .stopped(.shutdown):
             jobLogger(job).info("released on shutdown")
             completer.record(job, .release)

@@ -73,10 +73,13 @@ final class WorkerMetrics: Sendable {
     private let handles = Mutex<[Key: Handles]>([:])
 
     func `for`(queue: String, kind: String) -> Handles {
-        let key = Key(queue: queue, kind: kind)
-        return handles.withLock { handles in
+        self.for(Key(queue: queue, kind: kind))
+    }
+
+    func `for`(_ key: Key) -> Handles {
+        handles.withLock { handles in
             if let existing = handles[key] { return existing }
-            let made = Handles(queue: queue, kind: kind, factory: factory)
+            let made = Handles(queue: key.queue, kind: key.kind, factory: factory)
             handles[key] = made
             return made
         }
