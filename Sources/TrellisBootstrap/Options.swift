@@ -7,12 +7,15 @@ import TrellisStore
 
 /// A flag wins over its environment variable, which wins over the default.
 public func setting<T: LosslessStringConvertible>(_ flag: T?, env name: String, default fallback: T) throws -> T {
+    try setting(flag, env: name) ?? fallback
+}
+
+/// A flag wins over its environment variable; nil when neither is set (an optional feature, such as a port).
+public func setting<T: LosslessStringConvertible>(_ flag: T?, env name: String) throws -> T? {
     if let flag { return flag }
-    if let raw = ProcessInfo.processInfo.environment[name], !raw.isEmpty {
-        guard let value = T(raw) else { throw ValidationError("environment variable \(name)=\(raw) is not valid") }
-        return value
-    }
-    return fallback
+    guard let raw = ProcessInfo.processInfo.environment[name], !raw.isEmpty else { return nil }
+    guard let value = T(raw) else { throw ValidationError("environment variable \(name)=\(raw) is not valid") }
+    return value
 }
 
 /// A switch: `true`/`false`, `1`/`0`, `yes`/`no` (any case) in the environment.

@@ -12,14 +12,8 @@ public func buildMetricsApplication(
     let router = Router()
     router.get("/healthz") { _, _ in OperationsRoutes.alive }
     router.get("/metrics") { request, _ -> Response in
-        guard let presented = request.headers[.authorization], OperationsRoutes.constantTimeEqual(presented, "Bearer \(token)") else {
-            throw Problem(.unauthenticated, detail: "/metrics needs the metrics token (METRICS_TOKEN) as a bearer token")
-        }
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        try OperationsRoutes.requireMetricsToken(request, token)
+        return OperationsRoutes.prometheusText(registry)
     }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "trellis-worker"), logger: logger)
 }

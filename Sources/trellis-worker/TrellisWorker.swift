@@ -40,10 +40,7 @@ struct TrellisWorkerCommand: AsyncParsableCommand {
             shutdownGracePeriod: .seconds(try setting(graceSeconds, env: "WORKER_GRACE_SECONDS", default: 20)))
         // The worker's own counters (completed, failed, run time…) are scraped from the worker: they live here.
         var metricsServer: (any Service)?
-        if let port = try metricsPort ?? setting(nil, env: "WORKER_METRICS_PORT").map({ raw in
-            guard let port = Int(raw) else { throw ValidationError("environment variable WORKER_METRICS_PORT=\(raw) is not valid") }
-            return port
-        }) {
+        if let port = try setting(metricsPort, env: "WORKER_METRICS_PORT") {
             guard let token = setting(nil, env: "METRICS_TOKEN") else {
                 throw ValidationError("WORKER_METRICS_PORT needs METRICS_TOKEN: /metrics is only served behind a bearer token")
             }

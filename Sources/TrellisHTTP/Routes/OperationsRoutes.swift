@@ -36,19 +36,29 @@ struct OperationsRoutes {
     }
 
     @Sendable func metricsText(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let metricsToken, metrics != nil else { throw Problem.notFound("metrics") }
-        guard let presented = request.headers[.authorization], Self.constantTimeEqual(presented, "Bearer \(metricsToken)") else {
-            throw Problem(.unauthenticated, detail: "/metrics needs the metrics token (METRICS_TOKEN) as a bearer token")
-        }
-        if let metrics, let queue {
+        guard let metricsToken, let metrics else { throw Problem.notFound("metrics") }
+        try Self.requireMetricsToken(request, metricsToken)
+        if let queue {
             do {
                 Self.recordQueueGauges(try await queue.stats(), into: metrics)
             } catch {
                 context.logger.warning("queue statistics unavailable for /metrics", metadata: ["error": "\(error)"])
             }
         }
+        return Self.prometheusText(metrics)
+    }
+
+    /// `/metrics` (here and on a worker's own port) needs `Authorization: Bearer <token>`, compared in constant time.
+    static func requireMetricsToken(_ request: Request, _ token: String) throws {
+        guard let presented = request.headers[.authorization], constantTimeEqual(presented, "Bearer \(token)") else {
+            throw Problem(.unauthenticated, detail: "/metrics needs the metrics token (METRICS_TOKEN) as a bearer token")
+        }
+    }
+
+    /// The registry in Prometheus's text format.
+    static func prometheusText(_ registry: PrometheusCollectorRegistry) -> Response {
         var buffer: [UInt8] = []
-        metrics?.emit(into: &buffer)
+        registry.emit(into: &buffer)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
