@@ -181,15 +181,13 @@ enum PreparedQueueStatements {
             for i in 0..<count {
                 jobs.append(FetchedJob(
                     id: ids[i], queue: queue, kind: kinds[i], args: Data(args[i].readableBytesView),
-                    agencyID: agencies[i] == Self.nilAgency ? nil : agencies[i], priority: Int(priorities[i]),
+                    agencyID: agencies[i] == QueueSQL.nilAgencyID ? nil : agencies[i], priority: Int(priorities[i]),
                     attempt: attempts[i], maxAttempts: Int(maxAttempts[i]), runAt: runAts[i],
                     metadata: Data(metadata[i].readableBytesView), createdAt: createdAts[i]
                 ))
             }
             return jobs
         }
-
-        private static let nilAgency = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     }
 }
 

@@ -8,7 +8,10 @@ import PostgresNIO
 /// travel as `''` text (`NULLIF(x, '')`); `jsonb` travels as text. Everything that touches a running job is
 /// fenced by `(id, attempt, lease_owner, state = 'running')`, so a worker that lost its lease changes nothing.
 enum QueueSQL {
+    /// System jobs (no agency) as one agency, where NULL cannot stand: the fair claim's ranking, the claim's arrays.
     static let nilAgency = "'00000000-0000-0000-0000-000000000000'::uuid"
+    /// `nilAgency` as it is decoded.
+    static let nilAgencyID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     static let pendingStates = "('scheduled', 'available', 'running', 'retryable')"
 
     // MARK: Enqueue
