@@ -166,19 +166,14 @@ struct WorkerTests {
             let factory = TestMetrics()
             var configuration = testWorkerConfiguration(queues: ["default": 10, "other": 10])
             configuration.fetchBatchSize = 8  // several claims and completion batches
-            let worker = JobWorker(client: client, registry: registry, configuration: configuration, logger: testLogger,
-                                   metricsFactory: factory)
             func counted(_ label: String, _ queue: String, _ kind: String) -> Int64 {
                 (try? factory.expectCounter(label, [("queue", queue), ("kind", kind)]))?.totalValue ?? 0
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await worker.run() }
+            try await withWorker(client, registry, configuration, logger: testLogger, metricsFactory: factory) { (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: .seconds(30)) {
                     counted(QueueMetricNames.completed, "default", "ok") == 40 && counted(QueueMetricNames.completed, "other", "ok") == 5
                         && counted(QueueMetricNames.discarded, "default", "broken") == 1
                 })
-                worker.requestShutdown()
-                try await group.waitForAll()
             }
             #expect(counted(QueueMetricNames.completed, "default", "ok") == 40, "each completion counted once")
             #expect(counted(QueueMetricNames.failed, "default", "broken") == 1)
