@@ -62,6 +62,10 @@ import TrellisFixtures
         #expect(embedded.classes["subtitle"] == 1)
         #expect(!embeddedSVG.contains("Panadería Lucía, S.L.</tspan>"))
         #expect(embedded.classes["bar"] == standalone.classes["bar"], "the same bars")
+        // The same arrows; embedded, the page's style sheet gives them their heads, so the attribute is left out.
+        #expect(embedded.classes["link"] == standalone.classes["link"] && (standalone.classes["link"] ?? 0) > 1)
+        #expect(!embeddedSVG.contains("marker-end"))
+        #expect(SVGGanttExporter().render(export).contains("marker-end=\"url(#arrow)\""))
     }
 
     @Test func noTodayLineWithoutToday() throws {

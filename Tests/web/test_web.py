@@ -91,13 +91,17 @@ def test_sign_in_then_today_client_plan_and_an_edit_that_moves_the_successor(bro
     open_plan(page)
     accessible(page)
     task, successor = row(page, TASK), row(page, SUCCESSOR)
-    task_id = task.get_attribute("data-task")
+    task_id = task.get_attribute("id").removeprefix("task-")
     before_start = successor.locator("td.start").inner_text()
     bar = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
     before_width = float(bar.get_attribute("width"))
     page.screenshot(path=f"{SHOTS}/plan.png")
+    page.locator("#tasks").screenshot(path=f"{SHOTS}/plan-table.png")
+    # Arrowheads come from the page's style sheet (the embedded chart leaves the attribute out).
+    heads = page.eval_on_selector_all("svg.gantt-chart path.link", "links => links.map(l => getComputedStyle(l).markerEnd)")
+    assert heads and all("#arrow" in head for head in heads), heads[:3]
 
-    task.locator("a.button").click()
+    task.locator("th a.name").click()
     expect(page.locator("h1")).to_contain_text(TASK)
     accessible(page)
     hours = float(page.input_value("#durationHours"))
@@ -118,7 +122,7 @@ def test_a_stale_edit_shows_the_other_change_and_never_overwrites(browser):
     for page in (first, second):
         sign_in(page)
         open_plan(page)
-        row(page, SUCCESSOR).locator("a.button").click()
+        row(page, SUCCESSOR).locator("th a.name").click()
         expect(page.locator("#name")).to_have_value(SUCCESSOR)
     # The second person saves first.
     second.fill("#percent", "40")
@@ -197,7 +201,7 @@ def test_dragging_a_bar_gives_the_task_a_start_constraint_on_the_dropped_day(bro
     chart = page.locator("svg.gantt-chart")
     day_width = float(chart.get_attribute("data-day-width"))
     task = row(page, "Map suppliers and partners")
-    task_id = task.get_attribute("data-task")
+    task_id = task.get_attribute("id").removeprefix("task-")
     bar = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
     start = bar.get_attribute("data-start")
     bar.scroll_into_view_if_needed()
@@ -214,7 +218,7 @@ def test_dragging_a_bar_gives_the_task_a_start_constraint_on_the_dropped_day(bro
     moved = page.locator(f"svg.gantt-chart rect.bar[data-task='{task_id}']")
     assert moved.get_attribute("data-start") > start, "the bar starts later"
     # The edit form shows the constraint the drag set: start no earlier than the day it was dropped on.
-    row(page, "Map suppliers and partners").locator("a.button").click()
+    row(page, "Map suppliers and partners").locator("th a.name").click()
     expect(page.locator("#constraintKind")).to_have_value("startNoEarlierThan")
     from datetime import date, timedelta
     assert page.input_value("#constraintDate") == (date.fromisoformat(start) + timedelta(days=7)).isoformat()
@@ -231,7 +235,7 @@ def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_d
     other_client = agency.locator("table.grid a:has-text('Café Aurora')").get_attribute("href")
     open_plan(agency)
     # Mark a task as waiting on the client, assigned to the person signed in (whose inbox we can read).
-    row(agency, CLIENT_TASK).locator("a.button").click()
+    row(agency, CLIENT_TASK).locator("th a.name").click()
     agency.check("#clientAction")
     agency.select_option("#assignee", label="Olivia Northwind")
     agency.click("button.primary")
@@ -256,6 +260,11 @@ def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_d
     waiting = client.locator("ul.waiting li", has_text=CLIENT_TASK)
     expect(waiting).to_be_visible()
     client.screenshot(path=f"{SHOTS}/portal-phone.png", full_page=True)
+    # The same portal on a laptop: the read-only Gantt beside the rest, and still nothing of another brand.
+    client.set_viewport_size({"width": 1280, "height": 900})
+    expect(client.locator("svg.gantt-chart")).to_be_visible()
+    accessible(client)
+    client.screenshot(path=f"{SHOTS}/portal.png", full_page=True)
     # Another client's page is not found, and nothing of the agency's is writable for them.
     assert client.goto(BASE + other_client).status == 404
     client.goto(BASE + "/portal")
@@ -371,7 +380,7 @@ def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browse
     open_client_plan(page, "Café Aurora")
     task_name, new_predecessor = "Map suppliers and partners", "Shadow customer service"
     before = row(page, task_name).locator("td.start").inner_text()
-    row(page, task_name).locator("a.button").click()
+    row(page, task_name).locator("th a.name").click()
     deps = page.locator("#dependencies")
     expect(deps.locator("tbody tr")).to_have_count(1)  # it waits on "Learn the lines of business"
     accessible(page)
@@ -390,7 +399,7 @@ def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browse
     assert after != before, "the task moved after its new predecessor"
 
     # A dependency that would close a loop is refused next to the dependency fields, and nothing is saved.
-    row(page, task_name).locator("a.button").click()
+    row(page, task_name).locator("th a.name").click()
     page.select_option("#predecessor", label="Immersion report to the client")
     page.click("button:has-text('Add dependency')")
     expect(page.locator("#link-error")).to_contain_text("Immersion report to the client")
@@ -405,7 +414,7 @@ def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browse
     assert row(page, task_name).locator("td.start").inner_text() == before
 
     # Actual dates: a finish before the start is refused beside the field; a valid pair is kept.
-    row(page, task_name).locator("a.button").click()
+    row(page, task_name).locator("th a.name").click()
     page.fill("#actualStart", "2026-03-10")
     page.fill("#actualFinish", "2026-03-02")
     page.click("button.primary")
@@ -413,7 +422,7 @@ def test_dependencies_with_kind_and_lag_and_actual_dates_in_the_task_form(browse
     page.fill("#actualFinish", "2026-03-20")
     page.click("button.primary")
     expect(page.locator("#notice")).to_contain_text("Saved")
-    row(page, task_name).locator("a.button").click()
+    row(page, task_name).locator("th a.name").click()
     expect(page.locator("#actualStart")).to_have_value("2026-03-10")
     expect(page.locator("#actualFinish")).to_have_value("2026-03-20")
     page.screenshot(path=f"{SHOTS}/task-form.png", full_page=True)
