@@ -91,4 +91,21 @@ struct PlanColumnsRoundTripTests {
             #expect(after.plan.links == before.plan.links)
         }
     }
+
+    /// The arrays come in position order, whatever order the rows have in the table or its index.
+    @Test func tasksComeInPositionOrderWhateverTheRowsOrder() async throws {
+        try await JobsHarness.run { h in
+            let (_, plan) = try await h.clientWithPlan()
+            let store = PlanStore(logger: h.logger)
+            let (agency, database) = (h.agency, h.database)
+            let before = try await database.withTenant(agency) { try await store.load(PlanID(plan), lock: false, on: $0) }
+            // Reversed positions: every row rewritten in its old order, the newest versions now the wrong way round.
+            try await h.db.owner.query(
+                "UPDATE plan_tasks SET position = 100000 - position WHERE plan_id = \(plan)", logger: h.logger)
+            let after = try await database.withTenant(agency) { try await store.load(PlanID(plan), lock: false, on: $0) }
+            #expect(before.plan.tasks.count > 10)
+            #expect(after.plan.tasks.map(\.id) == before.plan.tasks.map(\.id).reversed())
+            #expect(after.plan.links == before.plan.links)
+        }
+    }
 }

@@ -45,14 +45,44 @@ extension PlanStore {
     /// The plan of the connection's agency with everything an edit, a timeline or a recompute needs, in one statement;
     /// `lock` takes the plan's row lock for an edit.
     public func load(_ id: PlanID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
-        let agency = connection.agency
-        var bindings = PostgresBindings()
-        bindings.append(agency.rawValue)
-        bindings.append(id.rawValue)
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: lock ? Self.loadSelect + " FOR UPDATE OF p" : Self.loadSelect, binds: bindings), logger: logger)
-        for try await row in rows { return try Self.decodeLoaded(row) }
+        if lock {
+            let rows = try await connection.connection.execute(LoadPlanForEdit(agency: connection.agencyID, plan: id.rawValue), logger: logger)
+            for try await loaded in rows { return loaded }
+        } else {
+            let rows = try await connection.connection.execute(LoadPlan(agency: connection.agencyID, plan: id.rawValue), logger: logger)
+            for try await loaded in rows { return loaded }
+        }
         throw StoreError.notFound("plan")
+    }
+
+    // The load is a server-side prepared statement: each connection parses it once, and PostgreSQL may then reuse a
+    // generic plan. Planning it took ~2 ms, as long as running it for a 500-task plan (EXPLAIN ANALYZE, 2026-12-02).
+    struct LoadPlan: PostgresPreparedStatement {
+        static let name = "trellis_load_plan_v1"
+        static let sql = PlanStore.loadSelect
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid]
+        var agency: UUID
+        var plan: UUID
+        func makeBindings() -> PostgresBindings { PlanStore.loadBindings(agency, plan) }
+        func decodeRow(_ row: PostgresRow) throws -> LoadedPlan { try PlanStore.decodeLoaded(row) }
+    }
+
+    /// The same, taking the plan's row lock for an edit.
+    struct LoadPlanForEdit: PostgresPreparedStatement {
+        static let name = "trellis_load_plan_for_edit_v1"
+        static let sql = PlanStore.loadSelect + " FOR UPDATE OF p"
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid]
+        var agency: UUID
+        var plan: UUID
+        func makeBindings() -> PostgresBindings { PlanStore.loadBindings(agency, plan) }
+        func decodeRow(_ row: PostgresRow) throws -> LoadedPlan { try PlanStore.decodeLoaded(row) }
+    }
+
+    static func loadBindings(_ agency: UUID, _ plan: UUID) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(agency)
+        bindings.append(plan)
+        return bindings
     }
 
     /// The plan, its client and calendar, the names of its assignees, the webhooks that hear of its moves, and its tasks
@@ -115,18 +145,20 @@ extension PlanStore {
         ("coalesce(t.published_slack_minutes, -2147483648)::int8", "slacks"),
     ]
     static var taskArrayCount: Int { taskArrayParts.count }
-    static let taskArrays = "SELECT " + taskArrayParts.map { "coalesce(array_agg(\($0.0) ORDER BY t.position, t.id), '{}') AS \($0.1)" }
-        .joined(separator: ",\n       ") + "\nFROM plan_tasks t WHERE t.agency_id = $1 AND t.plan_id = p.id"
+    // The rows are sorted once, in a subquery, and every array aggregates them in that order. An `ORDER BY` inside
+    // each `array_agg` made PostgreSQL 15 sort the plan's tasks once per array, 21 times: half of the statement's time.
+    static let taskArrays = "SELECT " + taskArrayParts.map { "coalesce(array_agg(\($0.0)), '{}') AS \($0.1)" }
+        .joined(separator: ",\n       ")
+        + "\nFROM (SELECT * FROM plan_tasks t WHERE t.agency_id = $1 AND t.plan_id = p.id ORDER BY t.position, t.id) t"
     static let taskArrayColumns = taskArrayParts.map { "tk." + $0.1 }.joined(separator: ", ")
 
     static func epoch(_ column: String) -> String { "coalesce(extract(epoch FROM \(column))::float8, 'NaN')" }
 
     static let linkArrays = """
-        SELECT coalesce(array_agg(d.predecessor_id ORDER BY d.predecessor_id, d.successor_id), '{}') AS predecessors,
-               coalesce(array_agg(d.successor_id ORDER BY d.predecessor_id, d.successor_id), '{}') AS successors,
-               coalesce(array_agg(d.kind::text ORDER BY d.predecessor_id, d.successor_id), '{}') AS kinds,
-               coalesce(array_agg(d.lag_minutes::int8 ORDER BY d.predecessor_id, d.successor_id), '{}') AS lags
-        FROM plan_dependencies d WHERE d.agency_id = $1 AND d.plan_id = p.id
+        SELECT coalesce(array_agg(d.predecessor_id), '{}') AS predecessors, coalesce(array_agg(d.successor_id), '{}') AS successors,
+               coalesce(array_agg(d.kind::text), '{}') AS kinds, coalesce(array_agg(d.lag_minutes::int8), '{}') AS lags
+        FROM (SELECT * FROM plan_dependencies d WHERE d.agency_id = $1 AND d.plan_id = p.id
+              ORDER BY d.predecessor_id, d.successor_id) d
         """
     static let linkArrayColumns = "lk.predecessors, lk.successors, lk.kinds, lk.lags"
 
