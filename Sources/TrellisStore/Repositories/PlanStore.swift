@@ -137,10 +137,6 @@ public struct PlanDocument: Sendable {
     }
 }
 
-extension UUID {
-    public var lowercasedString: String { uuidString.lowercased() }
-}
-
 /// Client calendars, templates, plans, their tasks, dependencies and baselines.
 public struct PlanStore: Sendable {
     public let logger: Logger
