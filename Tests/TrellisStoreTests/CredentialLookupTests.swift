@@ -36,6 +36,34 @@ struct CredentialLookupTests {
         }
     }
 
+    /// A token's last use is written at most once a minute, so requests that share a token do not queue on its row.
+    @Test func aTokensLastUseIsWrittenAtMostOnceAMinute() async throws {
+        try await withTestDatabase { db in
+            let (a, ownerA, _) = try await AgencyProvisioning.createAgency(
+                database: db.tenantDatabase, name: "A", slug: "agency-a", owner: Self.owner, passwordHash: nil)
+            let store = CredentialStore(logger: db.logger)
+            let (record, secret) = try await db.tenantDatabase.withTenant(a) { try await store.createToken(member: ownerA, name: "x", on: $0) }
+            func use() async throws {
+                #expect(try await db.apiDatabase.withSingleStatement { try await store.authenticateToken(secret, on: $0) } != nil)
+            }
+            func lastUse() async throws -> Date? {
+                let rows = try await db.owner.query("SELECT last_used_at FROM api_tokens WHERE id = \(record.id)", logger: db.logger)
+                for try await value in rows.decode(Date?.self) { return value }
+                return nil
+            }
+            try await use()
+            let first = try #require(try await lastUse())
+            try await use()
+            #expect(try await lastUse() == first, "a second use within the minute writes nothing")
+            try await db.owner.query(
+                "UPDATE api_tokens SET last_used_at = now() - interval '61 seconds' WHERE id = \(record.id)", logger: db.logger)
+            let aged = try #require(try await lastUse())
+            try await use()
+            let after = try #require(try await lastUse())
+            #expect(after > aged, "a use a minute later is written")
+        }
+    }
+
     /// A token list shows what the secret really holds, in order: `trl_`, an ellipsis for the agency's id (the same in
     /// every token of the agency), then the first characters of the random part.
     @Test func aTokenIsShownByItsRandomPartNotItsAgency() async throws {
