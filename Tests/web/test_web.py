@@ -621,3 +621,48 @@ def test_operations_cancels_a_waiting_job_shows_webhook_deliveries_and_creates_a
     expect(page.locator("table.tokens tr", has_text="Reporting script")).to_contain_text("revoked")
     assert page.request.get(BASE + "/v1/me", headers={"Authorization": f"Bearer {secret}", "Cookie": ""}).status == 401
     page.context.close()
+
+
+def tab_to(page: Page, predicate: str, limit=250):
+    """Presses Tab until the focused element satisfies the JavaScript predicate `el => …`; fails after `limit` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"({predicate})(document.activeElement)"):
+            # What has the keyboard's focus is drawn so: the outline of :focus-visible.
+            assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+            return
+    raise AssertionError(f"Tab never reached {predicate} on {page.url}")
+
+
+def test_the_keyboard_alone_signs_in_reaches_a_plan_and_edits_a_task(browser):
+    page = new_page(browser)
+    page.goto(BASE + "/signin")
+    tab_to(page, "el => el.id === 'agency'")
+    page.keyboard.type(OWNER[0]); page.keyboard.press("Tab")
+    page.keyboard.type(OWNER[1]); page.keyboard.press("Tab")
+    page.keyboard.type(OWNER[2]); page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/today$"))
+    # The first Tab offers to skip the navigation.
+    tab_to(page, "el => el.classList.contains('skip')", limit=1)
+    tab_to(page, "el => el.getAttribute('href') === '/clients'")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Clients")
+    tab_to(page, f"el => el.tagName === 'A' && el.textContent.trim() === {CLIENT!r}")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text(CLIENT)
+    tab_to(page, "el => el.matches('ul.plans a')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tasks")).to_be_visible()
+    # The Gantt scrolls sideways, so it takes the focus on the way (arrow keys scroll it); then the task's name.
+    tab_to(page, "el => el.matches('figure.gantt')")
+    name = "Absorb the culture, values and code of ethics"
+    tab_to(page, f"el => el.matches('a.name') && el.textContent === {name!r}")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text(name)
+    tab_to(page, "el => el.id === 'percent'")
+    page.keyboard.press("Control+A"); page.keyboard.type("60")
+    tab_to(page, "el => el.matches('button.primary')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_contain_text("Saved")
+    expect(row(page, name).locator("td").nth(5)).to_have_text("60 %")
+    page.context.close()
