@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Synchronization
 import PostgresNIO
 import Testing
 import TrellisStore
@@ -74,13 +75,33 @@ struct MultiHostTests {
         let deadline = Date().addingTimeInterval(seconds)
         var last: Int?
         repeat {
-            if let port = try? await client.query("SELECT inet_server_port()").collect().first?.decode(Int.self) {
+            if let port = await port(of: client, within: 5) {
                 last = port
                 if wanted == nil || port == wanted { return port }
             }
             try await Task.sleep(for: .milliseconds(200))
         } while Date() < deadline
         return last
+    }
+
+    /// One query that is given up after `seconds`, whether or not it heeds cancellation: a PostgresClient waits for a
+    /// connection without limit while its attempts fail (postgres-nio #489), and one CI run (2026-12-02) waited here
+    /// for good. The test must fail with its message, never hang the suite.
+    static func port(of client: PostgresClient, within seconds: Double) async -> Int? {
+        final class Answer: Sendable {
+            let continuation = Mutex<CheckedContinuation<Int?, Never>?>(nil)
+            func give(_ port: Int?) { continuation.withLock { $0.take() }?.resume(returning: port) }
+        }
+        let answer = Answer()
+        return await withCheckedContinuation { continuation in
+            answer.continuation.withLock { $0 = continuation }
+            let query = Task { answer.give(try? await client.query("SELECT inet_server_port()").collect().first?.decode(Int.self)) }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                query.cancel()
+                answer.give(nil)
+            }
+        }
     }
 
     /// One server of its own (B) beside a database of the shared test cluster (A): a database whose
