@@ -260,7 +260,7 @@ def test_a_share_link_opens_the_clients_portal_and_the_client_marks_their_task_d
     waiting = client.locator("ul.waiting li", has_text=CLIENT_TASK)
     expect(waiting).to_be_visible()
     client.screenshot(path=f"{SHOTS}/portal-phone.png", full_page=True)
-    # The same portal on a laptop: the read-only Gantt beside the rest, and still nothing of another brand.
+    # The same portal on a laptop: its read-only Gantt shown, and axe on the wider layout.
     client.set_viewport_size({"width": 1280, "height": 900})
     expect(client.locator("svg.gantt-chart")).to_be_visible()
     accessible(client)

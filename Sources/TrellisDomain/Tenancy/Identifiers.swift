@@ -52,7 +52,7 @@ public struct TaskID: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
 extension UUID {
     /// The lowercase text form (`8-4-4-4-12` hex digits), written directly. `uuidString` formats through `snprintf` on
-    /// Linux and `lowercased()` copies it again: with the engine knowing tasks by text, that was ~15 % of the API's CPU
+    /// Linux and `lowercased()` copies it again: with the engine knowing tasks by text, that was ~17 % of the API's CPU
     /// for a 500-task timeline read from the database (perf, 2026-12-02).
     public var lowercasedString: String {
         withUnsafeBytes(of: uuid) { bytes in
