@@ -295,7 +295,7 @@ final class JobExecutor: Sendable {
     }
 
     private func decide(_ job: FetchedJob, _ result: Result, elapsed: Duration) {
-        metrics.for(queue: job.queue, kind: job.kind).duration.recordNanoseconds(Int64(elapsed.seconds * 1e9))
+        metrics.for(.init(queue: job.queue, kind: job.kind)).duration.recordNanoseconds(Int64(elapsed.seconds * 1e9))
         var retryDelay: Double { configuration.retryPolicy.delay(afterAttempt: Int(job.attempt)) }
         switch result {
         case .finished(.completed):

@@ -72,10 +72,6 @@ final class WorkerMetrics: Sendable {
 
     private let handles = Mutex<[Key: Handles]>([:])
 
-    func `for`(queue: String, kind: String) -> Handles {
-        self.for(Key(queue: queue, kind: kind))
-    }
-
     func `for`(_ key: Key) -> Handles {
         handles.withLock { handles in
             if let existing = handles[key] { return existing }

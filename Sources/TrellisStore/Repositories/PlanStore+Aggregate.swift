@@ -45,13 +45,10 @@ extension PlanStore {
     /// The plan of the connection's agency with everything an edit, a timeline or a recompute needs, in one statement;
     /// `lock` takes the plan's row lock for an edit.
     public func load(_ id: PlanID, lock: Bool, on connection: TenantConnection) async throws -> LoadedPlan {
-        if lock {
-            let rows = try await connection.connection.execute(LoadPlanForEdit(agency: connection.agencyID, plan: id.rawValue), logger: logger)
-            for try await loaded in rows { return loaded }
-        } else {
-            let rows = try await connection.connection.execute(LoadPlan(agency: connection.agencyID, plan: id.rawValue), logger: logger)
-            for try await loaded in rows { return loaded }
-        }
+        let rows = lock
+            ? try await connection.execute(LoadPlanForEdit(agency: connection.agencyID, plan: id.rawValue), logger: logger)
+            : try await connection.execute(LoadPlan(agency: connection.agencyID, plan: id.rawValue), logger: logger)
+        for try await loaded in rows { return loaded }
         throw StoreError.notFound("plan")
     }
 

@@ -23,6 +23,13 @@ public struct TenantConnection: Sendable {
         try await connection.query(query, logger: logger, file: file, line: line)
     }
 
+    /// A server-side prepared statement (parsed once per connection), for a statement run on every request.
+    public func execute<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> {
+        try await connection.execute(statement, logger: logger, file: file, line: line)
+    }
+
     /// The statement that scopes the transaction: `SET LOCAL`, which Citus carries to the worker nodes when
     /// `citus.propagate_set_commands = 'local'` (a session-level `set_config` does not reach them); it ends with
     /// the transaction on plain PostgreSQL and on Citus alike. A UUID's text is hex digits and dashes only, so it
